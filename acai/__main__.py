@@ -1,0 +1,5 @@
+import sys
+
+from acai.cli import main
+
+sys.exit(main())

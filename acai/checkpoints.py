@@ -1,0 +1,281 @@
+"""Self-describing checkpoint folders, written atomically, loaded without running any code.
+
+A folder holds:
+  config.json        format version, Config, step, dataset classes, metrics, a model card, and
+                     the sha256 of every other file (a mismatch means corruption or mixed files)
+  networks.weights.h5  Keras weights of encoder, decoder, critic and probe
+  optimizer.npz      the three Adam states (plain arrays, read with allow_pickle=False)
+  history.npz        per-step losses and periodic evaluations
+
+save_* writes everything into a temporary sibling folder and renames it into place, so a crash
+never leaves a half-written checkpoint behind; the previous one survives until the new one is whole.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import os
+import shutil
+import tempfile
+import warnings
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from acai.config import Config
+
+FORMAT_VERSION = 1
+CONFIG_FILE = "config.json"
+WEIGHTS_FILE = "networks.weights.h5"
+OPTIMIZER_FILE = "optimizer.npz"
+HISTORY_FILE = "history.npz"
+_MAX_ARCHIVE_BYTES = 200 * 1024 * 1024
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, corrupt or does not match its config; the message says which."""
+
+
+@dataclasses.dataclass
+class Checkpoint:
+    """What a checkpoint folder holds, loaded into memory."""
+
+    config: Config
+    networks: Any  # acai.networks.ACAINetworks
+    step: int
+    num_classes: int
+    metrics: dict[str, Any]
+    card: dict[str, Any]
+    history: np.ndarray  # (steps, len(HISTORY_COLUMNS))
+    evaluations: list[dict[str, float]]
+    optimizer_state: dict[str, np.ndarray]
+    path: Path | None = None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _evaluations_to_arrays(evaluations: list[dict[str, float]]) -> dict[str, np.ndarray]:
+    keys = sorted({key for row in evaluations for key in row})
+    return {f"eval/{key}": np.array([row.get(key, np.nan) for row in evaluations], dtype=np.float64) for key in keys}
+
+
+def _evaluations_from_arrays(arrays: dict[str, np.ndarray]) -> list[dict[str, float]]:
+    columns = {key[len("eval/"):]: value for key, value in arrays.items() if key.startswith("eval/")}
+    count = len(next(iter(columns.values()))) if columns else 0
+    return [{key: float(value[index]) for key, value in columns.items()} for index in range(count)]
+
+
+def save_checkpoint(
+    folder: str | os.PathLike,
+    networks,
+    config: Config,
+    step: int,
+    *,
+    optimizer_state: dict[str, np.ndarray] | None = None,
+    history: np.ndarray | None = None,
+    evaluations: list[dict[str, float]] | None = None,
+    metrics: dict[str, Any] | None = None,
+    card: dict[str, Any] | None = None,
+) -> Path:
+    """Write a checkpoint folder atomically; returns its path."""
+    folder = Path(folder)
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    try:
+        networks.save_weights(staging / WEIGHTS_FILE)
+        np.savez(staging / OPTIMIZER_FILE, **(optimizer_state or {}))
+        history_arrays = {"history": np.zeros((0, 0)) if history is None else np.asarray(history)}
+        history_arrays.update(_evaluations_to_arrays(evaluations or []))
+        np.savez(staging / HISTORY_FILE, **history_arrays)
+        manifest = {
+            "format_version": FORMAT_VERSION,
+            "config": config.to_dict(),
+            "step": int(step),
+            "num_classes": int(networks.probe.output_shape[-1]),
+            "metrics": metrics or {},
+            "card": card or {},
+            "files": {name: _sha256(staging / name) for name in (WEIGHTS_FILE, OPTIMIZER_FILE, HISTORY_FILE)},
+        }
+        (staging / CONFIG_FILE).write_text(json.dumps(manifest, indent=2, default=float) + "\n")
+        _swap_into_place(staging, folder)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return folder
+
+
+def _swap_into_place(staging: Path, folder: Path) -> None:
+    if not folder.exists():
+        os.replace(staging, folder)
+        return
+    retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
+    os.rmdir(retired)
+    os.replace(folder, retired)
+    os.replace(staging, folder)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def update_metadata(folder: str | os.PathLike, metrics: dict[str, Any] | None = None,
+                    card: dict[str, Any] | None = None) -> None:
+    """Merge metrics and/or card fields into config.json, atomically (weights untouched)."""
+    path = Path(folder) / CONFIG_FILE
+    manifest = read_manifest(folder)
+    manifest["metrics"].update(metrics or {})
+    manifest["card"].update(card or {})
+    handle, temporary = tempfile.mkstemp(prefix=".config.json.", dir=path.parent)
+    with os.fdopen(handle, "w") as stream:
+        stream.write(json.dumps(manifest, indent=2, default=float) + "\n")
+    os.replace(temporary, path)
+
+
+def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
+    """config.json, checked for format version and required keys."""
+    folder = Path(folder)
+    path = folder / CONFIG_FILE
+    if not folder.is_dir():
+        raise CheckpointError(f"{folder} is not a checkpoint folder (it does not exist or is a file)")
+    if not path.is_file():
+        raise CheckpointError(f"{folder} has no {CONFIG_FILE}: it is not a checkpoint written by acai")
+    try:
+        manifest = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"{path} is corrupt: not valid JSON ({error})") from None
+    if not isinstance(manifest, dict) or "format_version" not in manifest:
+        raise CheckpointError(f"{path} has no format_version: it is not a checkpoint written by acai")
+    if manifest["format_version"] != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path} has format version {manifest['format_version']}; this acai reads version {FORMAT_VERSION}"
+        )
+    for key in ("config", "step", "num_classes", "files"):
+        if key not in manifest:
+            raise CheckpointError(f"{path} lacks {key!r}")
+    manifest.setdefault("metrics", {})
+    manifest.setdefault("card", {})
+    return manifest
+
+
+def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
+    """Rebuild the networks from the config in the folder and load their weights.
+
+    Raises:
+        CheckpointError: missing files, checksum mismatch, or weights that do not fit the config.
+    """
+    from acai.networks import ACAINetworks  # deferred: keeps `import acai.checkpoints` light
+
+    folder = Path(folder)
+    manifest = read_manifest(folder)
+    for name, expected in manifest["files"].items():
+        if name not in (WEIGHTS_FILE, OPTIMIZER_FILE, HISTORY_FILE):
+            raise CheckpointError(f"{folder / CONFIG_FILE} lists an unexpected file {name!r}")
+        if not (folder / name).is_file():
+            raise CheckpointError(f"{folder} is incomplete: {name} is missing")
+        if _sha256(folder / name) != expected:
+            raise CheckpointError(
+                f"{folder / name} is corrupt or belongs to another checkpoint: its sha256 does not match {CONFIG_FILE}"
+            )
+    try:
+        config = Config.from_dict(manifest["config"])
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"{folder / CONFIG_FILE} holds an invalid config: {error}") from None
+    networks = ACAINetworks(config, manifest["num_classes"])
+    try:
+        with warnings.catch_warnings():
+            # Keras only warns when it skips a group it cannot match and leaves fresh weights
+            # behind; a partial load is a mismatch here.
+            warnings.simplefilter("error", UserWarning)
+            networks.load_weights(folder / WEIGHTS_FILE)
+    except Exception as error:  # h5py and Keras raise several types for a bad file
+        raise CheckpointError(
+            f"{folder / WEIGHTS_FILE} does not fit the config in {CONFIG_FILE} "
+            f"({config.architecture}, latent {config.latent_size}): {str(error)[:300]}"
+        ) from None
+    try:
+        with np.load(folder / OPTIMIZER_FILE, allow_pickle=False) as archive:
+            optimizer_state = {key: archive[key] for key in archive.files}
+        with np.load(folder / HISTORY_FILE, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"{folder}: optimizer or history file unreadable ({error})") from None
+    return Checkpoint(
+        config=config,
+        networks=networks,
+        step=int(manifest["step"]),
+        num_classes=int(manifest["num_classes"]),
+        metrics=manifest["metrics"],
+        card=manifest["card"],
+        history=arrays.get("history", np.zeros((0, 0))),
+        evaluations=_evaluations_from_arrays(arrays),
+        optimizer_state=optimizer_state,
+        path=folder,
+    )
+
+
+def save_trainer(folder: str | os.PathLike, trainer, metrics: dict[str, Any] | None = None,
+                 card: dict[str, Any] | None = None) -> Path:
+    """Checkpoint a Trainer with everything needed to resume it exactly."""
+    return save_checkpoint(
+        folder, trainer.networks, trainer.config, trainer.step,
+        optimizer_state=trainer.optimizer_state(), history=trainer.history.as_array(),
+        evaluations=trainer.evaluations, metrics=metrics, card=card,
+    )
+
+
+def restore_trainer(folder: str | os.PathLike, dataset):
+    """A Trainer that continues exactly where the checkpoint in `folder` stopped."""
+    from acai.training import History, Trainer
+
+    checkpoint = load_checkpoint(folder)
+    trainer = Trainer(checkpoint.config, dataset, networks=checkpoint.networks)
+    if checkpoint.optimizer_state:
+        try:
+            trainer.load_optimizer_state(checkpoint.optimizer_state)
+        except ValueError as error:
+            raise CheckpointError(f"{folder}: {error}") from None
+    trainer.step = checkpoint.step
+    if checkpoint.history.size:
+        trainer.history = History(checkpoint.history)
+    trainer.evaluations = list(checkpoint.evaluations)
+    return trainer
+
+
+def to_zip_bytes(folder: str | os.PathLike) -> bytes:
+    """A checkpoint folder as a .zip archive in memory (for downloads)."""
+    folder = Path(folder)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name in (CONFIG_FILE, WEIGHTS_FILE, OPTIMIZER_FILE, HISTORY_FILE):
+            archive.write(folder / name, arcname=name)
+    return buffer.getvalue()
+
+
+def extract_zip(data: bytes, destination: str | os.PathLike) -> Path:
+    """Unpack an uploaded checkpoint archive, accepting only the known file names."""
+    destination = Path(destination)
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = {Path(info.filename).name: info for info in archive.infolist() if not info.is_dir()}
+            allowed = {CONFIG_FILE, WEIGHTS_FILE, OPTIMIZER_FILE, HISTORY_FILE}
+            if CONFIG_FILE not in members or WEIGHTS_FILE not in members:
+                raise CheckpointError(
+                    f"the archive must hold {CONFIG_FILE} and {WEIGHTS_FILE} (a folder saved by acai, zipped)"
+                )
+            if sum(info.file_size for info in members.values()) > _MAX_ARCHIVE_BYTES:
+                raise CheckpointError("the archive unpacks to more than 200 MB; that is no acai checkpoint")
+            destination.mkdir(parents=True, exist_ok=True)
+            for name, info in members.items():
+                if name in allowed:
+                    (destination / name).write_bytes(archive.read(info))
+    except zipfile.BadZipFile:
+        raise CheckpointError("the upload is not a valid .zip archive") from None
+    return destination

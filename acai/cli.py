@@ -1,0 +1,191 @@
+"""Command line: `python -m acai train ...`, `python -m acai eval FOLDER`.
+
+Train writes a checkpoint folder (resumable with --resume); eval prints the paper's metrics as a
+table and writes them as JSON into the folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+from acai.config import ARCHITECTURES, DATASETS, PRESETS, Config, default_config
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m acai", description="Train and evaluate ACAI autoencoders.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a model (or resume one) and checkpoint it")
+    train.add_argument("--preset", choices=sorted(PRESETS), help="start from the paper's settings of a preset")
+    train.add_argument("--dataset", choices=DATASETS, help="default: mnist (or the preset's)")
+    train.add_argument("--architecture", choices=ARCHITECTURES, help="conv (official) or mlp (the seed's)")
+    train.add_argument("--latent-size", type=_positive_int, help="total latent units (conv: a multiple of latent_width^2)")
+    train.add_argument("--latent-width", type=_positive_int, help="spatial size of the conv latent map")
+    train.add_argument("--depth", type=_positive_int, help="filters of the first conv layer")
+    train.add_argument("--lam", "--lambda", dest="lam", type=float, help="adversarial weight; 0 = plain autoencoder")
+    train.add_argument("--gamma", type=float, help="critic regulariser blend in [0, 1]")
+    train.add_argument("--lr", type=float, help="Adam learning rate (default 1e-4)")
+    train.add_argument("--batch", type=_positive_int, help="batch size, even (default 64)")
+    train.add_argument("--seed", type=int, help="random seed")
+    train.add_argument("--steps", type=_non_negative_int, default=1000, help="steps to train in this call")
+    train.add_argument("--out", type=Path, help="checkpoint folder (default runs/<dataset>-<arch>-<latent>-lam<lambda>)")
+    train.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
+    train.add_argument("--checkpoint-every", type=_positive_int, default=500, help="steps between checkpoints")
+    train.add_argument("--eval-every", type=_non_negative_int, default=0,
+                       help="steps between benchmark evaluations kept in the history (lines only; 0 = off)")
+    train.add_argument("--data-dir", help=f"folder with Keras-layout .npz files (default ${'ACAI_DATA_DIR'})")
+
+    evaluate = commands.add_parser("eval", help="evaluate a checkpoint folder")
+    evaluate.add_argument("folder", type=Path)
+    evaluate.add_argument("--quick", action="store_true", help="smaller samples (seconds instead of minutes)")
+    evaluate.add_argument("--json", type=Path, help="where to write the metrics (default FOLDER/metrics.json)")
+    evaluate.add_argument("--data-dir")
+    return parser
+
+
+def _config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
+    base = PRESETS[args.preset] if args.preset else default_config(args.dataset or "mnist", args.architecture or "conv")
+    changes = {
+        "dataset": args.dataset, "architecture": args.architecture, "latent_size": args.latent_size,
+        "latent_width": args.latent_width, "depth": args.depth, "lam": args.lam, "gamma": args.gamma,
+        "learning_rate": args.lr, "batch_size": args.batch, "seed": args.seed,
+    }
+    try:
+        return base.replace(**{k: v for k, v in changes.items() if v is not None})
+    except ValueError as error:
+        parser.error(str(error))
+
+
+def _default_folder(config: Config) -> Path:
+    return Path("runs") / f"{config.dataset}-{config.architecture}-{config.latent_size}-lam{config.lam:g}"
+
+
+def machine_description() -> str:
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}"
+
+
+def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from tqdm import tqdm
+
+    from acai import checkpoints, evaluation
+    from acai.data import DatasetError, load_dataset
+    from acai.training import Trainer
+
+    if args.resume:
+        if args.out is None:
+            parser.error("--resume needs --out FOLDER")
+        try:
+            manifest = checkpoints.read_manifest(args.out)
+        except checkpoints.CheckpointError as error:
+            parser.error(str(error))
+        config = Config.from_dict(manifest["config"])
+        given = [flag for flag, value in (("--preset", args.preset), ("--dataset", args.dataset),
+                 ("--architecture", args.architecture), ("--latent-size", args.latent_size),
+                 ("--latent-width", args.latent_width), ("--depth", args.depth), ("--lr", args.lr),
+                 ("--batch", args.batch), ("--seed", args.seed)) if value is not None]
+        if given:
+            parser.error(f"--resume continues the checkpoint's own settings; drop {', '.join(given)}")
+        config = config.replace(**{k: v for k, v in (("lam", args.lam), ("gamma", args.gamma)) if v is not None})
+    else:
+        config = _config_from_args(args, parser)
+    folder = args.out or _default_folder(config)
+    if not args.resume and (folder / checkpoints.CONFIG_FILE).exists():
+        parser.error(f"{folder} already holds a checkpoint; pass --resume to continue it or choose another --out")
+    try:
+        dataset = load_dataset(config.dataset, data_dir=args.data_dir, seed=config.seed)
+    except DatasetError as error:
+        parser.error(str(error))
+    trainer = checkpoints.restore_trainer(folder, dataset) if args.resume else Trainer(config, dataset)
+    trainer.set_regularization(config.lam, config.gamma)  # --resume may change lambda and gamma
+    card = checkpoints.read_manifest(folder)["card"] if args.resume else {}
+    wall = float(card.get("wall_seconds", 0.0))
+
+    def save() -> None:
+        checkpoints.save_trainer(folder, trainer, card={
+            **card, "dataset": config.dataset, "steps": trainer.step,
+            "training_images": trainer.step * config.batch_size, "wall_seconds": round(wall, 1),
+            "machine": machine_description(), "command": " ".join(["python -m acai", *sys.argv[1:]]),
+        })
+
+    print(f"training {config.dataset} {config.architecture} latent {config.latent_size} lambda {config.lam:g} "
+          f"from step {trainer.step} for {args.steps} steps -> {folder}")
+    target = trainer.step + args.steps
+    chunk = 10
+    with tqdm(total=args.steps, unit="step", dynamic_ncols=True) as bar:
+        while trainer.step < target:
+            report = trainer.run(min(chunk, target - trainer.step))
+            wall += report.seconds
+            bar.update(report.steps)
+            last = trainer.history.last()
+            bar.set_postfix(recon=f"{last.get('reconstruction', float('nan')):.4f}",
+                            adv=f"{last.get('adversarial', float('nan')):.4f}",
+                            critic=f"{last.get('critic_alpha', float('nan')):.4f}",
+                            img_s=f"{report.images_per_second:.0f}")
+            if report.diverged:
+                save()
+                print(f"error: {report.diverged}", file=sys.stderr)
+                return 1
+            if args.eval_every and config.dataset == "lines" and trainer.step % args.eval_every < chunk:
+                trainer.evaluations.append({"step": trainer.step, **evaluation.lines_benchmark(trainer.networks, pairs=64)})
+            if trainer.step % args.checkpoint_every < chunk or trainer.step >= target:
+                save()
+    save()
+    print(f"saved {folder} at step {trainer.step}")
+    return 0
+
+
+def format_table(metrics: dict[str, float]) -> str:
+    width = max(len(name) for name in metrics)
+    return "\n".join(f"{name:<{width}}  {value:.6g}" for name, value in metrics.items())
+
+
+def _evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from acai import checkpoints, evaluation
+    from acai.data import DatasetError, load_dataset
+
+    try:
+        checkpoint = checkpoints.load_checkpoint(args.folder)
+        dataset = load_dataset(checkpoint.config.dataset, data_dir=args.data_dir, seed=checkpoint.config.seed)
+    except (checkpoints.CheckpointError, DatasetError) as error:
+        parser.error(str(error))
+    started = time.perf_counter()
+    results = evaluation.evaluate(checkpoint.networks, dataset, quick=args.quick)
+    results = {"step": checkpoint.step, **results}
+    print(f"{args.folder}: {checkpoint.config.dataset} {checkpoint.config.architecture} "
+          f"latent {checkpoint.config.latent_size} lambda {checkpoint.config.lam:g}, step {checkpoint.step}")
+    print(format_table(results))
+    path = args.json or args.folder / "metrics.json"
+    path.write_text(json.dumps(results, indent=2) + "\n")
+    if not args.quick and args.json is None:
+        checkpoints.update_metadata(args.folder, metrics=results)
+    print(f"wrote {path} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported: no C++ log spam
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "train":
+        return _train(args, parser)
+    return _evaluate(args, parser)

@@ -1,0 +1,122 @@
+"""One frozen configuration that flows from the CLI or the app through data, networks,
+trainer and checkpoint. Defaults are the paper's (REFERENCE.md)."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+DATASETS = ("lines", "mnist", "fashion_mnist", "digits")
+ARCHITECTURES = ("conv", "mlp")
+
+IMAGE_SIZE = 32  # every dataset is brought to 32x32, as in the paper
+ADAM_EPSILON = 1e-8  # the authors' TF1 Adam; Keras 3 would default to 1e-7
+LEAKY_RELU_SLOPE = 0.2  # the authors' slope; Keras 3 would default to 0.3
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Everything that defines a model and how it trains.
+
+    Derived values (scales, latent channels) are properties, never stored twice.
+    """
+
+    dataset: str = "mnist"
+    architecture: str = "conv"
+    depth: int = 16  # filters of the first conv; widths double at each scale
+    latent_size: int = 32  # total number of latent units
+    latent_width: int = 4  # spatial size of the conv latent map (ignored by mlp)
+    mlp_width: int = 1000  # hidden width of the seed's MLP variant
+    lam: float = 0.5  # lambda, the paper's advweight: weight of the adversarial term
+    gamma: float = 0.2  # the paper's reg: blend of input and reconstruction fed to the critic
+    learning_rate: float = 1e-4
+    batch_size: int = 64
+    seed: int = 0
+    channels: int = 1
+
+    def __post_init__(self) -> None:
+        if self.dataset not in DATASETS:
+            raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}")
+        if self.architecture not in ARCHITECTURES:
+            raise ValueError(
+                f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
+            )
+        if self.batch_size < 2 or self.batch_size % 2:
+            # The partner of each example is the reversed batch: an odd batch would pair
+            # its middle example with itself.
+            raise ValueError(f"batch_size must be even and at least 2, got {self.batch_size}")
+        if self.latent_size < 1 or self.depth < 1 or self.mlp_width < 1:
+            raise ValueError("latent_size, depth and mlp_width must be positive")
+        if self.learning_rate <= 0:
+            raise ValueError(f"learning_rate must be positive, got {self.learning_rate}")
+        if self.lam < 0:
+            raise ValueError(f"lambda must be >= 0, got {self.lam}")
+        if not 0.0 <= self.gamma <= 1.0:
+            raise ValueError(f"gamma must lie in [0, 1], got {self.gamma}")
+        if self.architecture == "conv":
+            width = self.latent_width
+            if width < 1 or IMAGE_SIZE % width or (IMAGE_SIZE // width) & (IMAGE_SIZE // width - 1):
+                raise ValueError(f"latent_width must be a power of two dividing {IMAGE_SIZE}, got {width}")
+            if self.latent_size % (width * width):
+                raise ValueError(
+                    f"latent_size {self.latent_size} is not a multiple of latent_width^2 = {width * width}"
+                )
+
+    @property
+    def scales(self) -> int:
+        """Number of 2x down-samplings between the image and the latent map."""
+        return int(round(math.log2(IMAGE_SIZE // self.latent_width)))
+
+    @property
+    def latent_channels(self) -> int:
+        return self.latent_size // (self.latent_width * self.latent_width)
+
+    @property
+    def latent_shape(self) -> tuple[int, ...]:
+        if self.architecture == "conv":
+            return (self.latent_width, self.latent_width, self.latent_channels)
+        return (self.latent_size,)
+
+    @property
+    def image_shape(self) -> tuple[int, int, int]:
+        return (IMAGE_SIZE, IMAGE_SIZE, self.channels)
+
+    @property
+    def is_baseline(self) -> bool:
+        """lambda = 0 is the plain autoencoder (its critic still trains, as a monitor)."""
+        return self.lam == 0
+
+    def replace(self, **changes: Any) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> "Config":
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        return cls(**values)
+
+
+# The paper's settings (REFERENCE.md), by name. The CLI's --preset and the app start here.
+PRESETS: dict[str, Config] = {
+    "lines32": Config(dataset="lines", depth=16, latent_width=2, latent_size=64),
+    "mnist32": Config(dataset="mnist", depth=16, latent_width=4, latent_size=32),
+    "mnist256": Config(dataset="mnist", depth=16, latent_width=4, latent_size=256),
+    "fashion256": Config(dataset="fashion_mnist", depth=16, latent_width=4, latent_size=256),
+    "digits32": Config(dataset="digits", depth=16, latent_width=4, latent_size=32),
+    "mnist_mlp": Config(dataset="mnist", architecture="mlp", latent_size=32),
+}
+
+
+def default_config(dataset: str, architecture: str = "conv") -> Config:
+    """The paper's settings for a dataset (lines: latent 2x2x16; images: 4x4x2)."""
+    if architecture == "mlp":
+        return Config(dataset=dataset, architecture="mlp", latent_size=32)
+    if dataset == "lines":
+        return PRESETS["lines32"]
+    return Config(dataset=dataset, depth=16, latent_width=4, latent_size=32)

@@ -1,0 +1,79 @@
+import json
+
+import numpy as np
+import pytest
+
+from acai import checkpoints
+from acai.checkpoints import CheckpointError, load_checkpoint, save_trainer
+from acai.training import Trainer
+
+
+@pytest.fixture(scope="module")
+def saved(tiny_config, lines_dataset, tmp_path_factory):
+    trainer = Trainer(tiny_config, lines_dataset)
+    trainer.run(3)
+    folder = save_trainer(tmp_path_factory.mktemp("ckpt") / "model", trainer, metrics={"x": 1.0})
+    return trainer, folder
+
+
+def test_round_trip_is_bit_exact(saved):
+    trainer, folder = saved
+    loaded = load_checkpoint(folder)
+    assert loaded.config == trainer.config and loaded.step == 3 and loaded.metrics == {"x": 1.0}
+    for x, y in zip(trainer.networks.get_weights(), loaded.networks.get_weights()):
+        np.testing.assert_array_equal(x, y)
+    assert not [p for p in folder.parent.iterdir() if p.name.startswith(".")]  # no temporaries left
+
+
+def test_overwrite_keeps_a_whole_checkpoint(saved, tmp_path):
+    trainer, folder = saved
+    target = tmp_path / "again"
+    save_trainer(target, trainer)
+    save_trainer(target, trainer)
+    assert load_checkpoint(target).step == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]
+
+
+def _copy(folder, tmp_path):
+    import shutil
+
+    return shutil.copytree(folder, tmp_path / "copy")
+
+
+def test_corrupt_weights_are_reported(saved, tmp_path):
+    copy = _copy(saved[1], tmp_path)
+    data = bytearray((copy / checkpoints.WEIGHTS_FILE).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (copy / checkpoints.WEIGHTS_FILE).write_bytes(bytes(data))
+    with pytest.raises(CheckpointError, match="corrupt"):
+        load_checkpoint(copy)
+
+
+def test_weights_that_do_not_fit_the_config_are_reported(saved, tmp_path):
+    copy = _copy(saved[1], tmp_path)
+    manifest = json.loads((copy / "config.json").read_text())
+    manifest["config"]["latent_size"] = 64  # the weights were trained with 32
+    (copy / "config.json").write_text(json.dumps(manifest))
+    with pytest.raises(CheckpointError, match="does not fit"):
+        load_checkpoint(copy)
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda folder: (folder / "config.json").write_text("{not json"), "not valid JSON"),
+    (lambda folder: (folder / "config.json").unlink(), "no config.json"),
+    (lambda folder: (folder / checkpoints.WEIGHTS_FILE).unlink(), "incomplete"),
+    (lambda folder: (folder / "config.json").write_text('{"format_version": 99}'), "format version 99"),
+])
+def test_damaged_folders_get_clear_messages(saved, tmp_path, damage, message):
+    copy = _copy(saved[1], tmp_path)
+    damage(copy)
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(copy)
+
+
+def test_zip_round_trip_and_bad_archives(saved, tmp_path):
+    data = checkpoints.to_zip_bytes(saved[1])
+    folder = checkpoints.extract_zip(data, tmp_path / "unzipped")
+    assert load_checkpoint(folder).step == 3
+    with pytest.raises(CheckpointError, match="not a valid .zip"):
+        checkpoints.extract_zip(b"GIF89a...", tmp_path / "bad")

@@ -1,0 +1,41 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from acai.cli import main
+
+
+def run_cli(*arguments, cwd=None):
+    return subprocess.run([sys.executable, "-m", "acai", *arguments], capture_output=True, text=True, cwd=cwd)
+
+
+def test_train_then_eval(tmp_path):
+    folder = tmp_path / "lines"
+    result = run_cli("train", "--dataset", "lines", "--depth", "8", "--latent-width", "4",
+                     "--latent-size", "32", "--steps", "20", "--checkpoint-every", "10", "--out", str(folder))
+    assert result.returncode == 0, result.stderr
+    assert "img_s=" in result.stderr and "20/20" in result.stderr  # tqdm's bar with losses and speed
+    assert json.loads((folder / "config.json").read_text())["step"] == 20
+    result = run_cli("train", "--out", str(folder), "--resume", "--steps", "10")
+    assert result.returncode == 0, result.stderr
+    result = run_cli("eval", str(folder), "--quick")
+    assert result.returncode == 0, result.stderr
+    assert "mean_distance" in result.stdout and "linear_probe" in result.stdout
+    metrics = json.loads((folder / "metrics.json").read_text())
+    assert metrics["step"] == 30 and 0 <= metrics["linear_probe"] <= 1
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["train", "--dataset", "cifar"], "invalid choice: 'cifar'"),
+    (["train", "--batch", "63"], "batch_size must be even"),
+    (["train", "--steps", "-4"], "must be >= 0"),
+    (["train", "--resume"], "--resume needs --out"),
+    (["eval", "/nonexistent/folder"], "not a checkpoint folder"),
+])
+def test_bad_arguments_get_argparse_errors(arguments, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(arguments)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err

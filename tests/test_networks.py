@@ -1,0 +1,45 @@
+import numpy as np
+import pytest
+
+from acai.config import PRESETS, Config
+from acai.networks import ACAINetworks
+
+
+@pytest.mark.parametrize("config, encoder, decoder", [
+    (PRESETS["lines32"], 627_472, 313_985),  # REFERENCE.md's counts
+    (Config(latent_width=4, latent_size=256), 166_288, 83_329),
+])
+def test_parameter_counts_match_the_paper(config, encoder, decoder):
+    networks = ACAINetworks(config)
+    assert networks.encoder.count_params() == encoder
+    assert networks.decoder.count_params() == decoder
+    assert networks.critic.count_params() == encoder  # the encoder's architecture, own weights
+
+
+@pytest.mark.parametrize("name", ["lines32", "mnist32", "mnist_mlp"])
+def test_shapes(name):
+    config = PRESETS[name]
+    networks = ACAINetworks(config)
+    images = np.zeros((3, 32, 32, 1), np.float32)
+    assert networks.encoder(images).shape == (3, *config.latent_shape)
+    assert networks(images).shape == (3, 32, 32, 1)
+    assert networks.critic(images).shape == (3,)  # one scalar per image
+
+
+def test_official_initialisation_and_slope():
+    networks = ACAINetworks(PRESETS["mnist256"])
+    kernels = [layer for layer in networks.encoder.layers if hasattr(layer, "kernel")]
+    widest = max(kernels, key=lambda layer: np.prod(layer.kernel.shape[:-1]))
+    fan_in = int(np.prod(widest.kernel.shape[:-1]))
+    std = float(np.std(widest.kernel.numpy()))
+    assert std == pytest.approx(1 / np.sqrt(1.04 * fan_in), rel=0.05)
+    assert np.abs(widest.kernel.numpy()).max() > 2.5 * std  # normal, not truncated at 2 std
+    assert all(float(np.abs(layer.bias.numpy()).max()) == 0 for layer in kernels)
+    slopes = {layer.negative_slope for layer in networks.encoder.layers if "leaky" in layer.name}
+    assert slopes == {0.2}
+
+
+def test_mlp_decoder_output_range():
+    networks = ACAINetworks(PRESETS["mnist_mlp"])
+    out = networks.decoder(np.random.default_rng(0).normal(size=(4, 32)).astype(np.float32) * 100).numpy()
+    assert out.min() >= -1 and out.max() <= 1  # 2 * sigmoid - 1: the seed's sigmoid on [-1, 1] data
