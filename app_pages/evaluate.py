@@ -1,0 +1,3 @@
+from explorer import page_evaluate
+
+page_evaluate.render()

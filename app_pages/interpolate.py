@@ -1,0 +1,3 @@
+from explorer import page_interpolate
+
+page_interpolate.render()

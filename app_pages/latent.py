@@ -1,0 +1,3 @@
+from explorer import page_latent
+
+page_latent.render()

@@ -1,0 +1,3 @@
+from explorer import page_train
+
+page_train.render()

@@ -1,0 +1,44 @@
+"""Cached calls into the acai package, keyed by model key and inputs, so that a rerun repeats no work."""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from acai import interpolation, projection
+
+
+@st.cache_data(max_entries=512, show_spinner=False)
+def mix(model_key: str, _networks, first: np.ndarray, second: np.ndarray, alpha: float, method: str):
+    """The decoded mix at one alpha: (frame (32, 32, 1), critic estimate)."""
+    result = interpolation.interpolate(_networks, first, second, [alpha], method)
+    return result.frames[0], float(result.critic[0])
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def strip(model_key: str, _networks, first: np.ndarray, second: np.ndarray, steps: int, method: str):
+    """(frames (steps, 32, 32, 1), critic estimates (steps,))."""
+    result = interpolation.strip(_networks, first, second, steps, method)
+    return result.frames, result.critic
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def grid(model_key: str, _networks, corners: np.ndarray, size: int) -> np.ndarray:
+    return interpolation.grid(_networks, corners, size)
+
+
+@st.cache_data(max_entries=16, show_spinner="Encoding test images…")
+def latents(model_key: str, _networks, dataset_name: str, _images: np.ndarray, indices: np.ndarray) -> np.ndarray:
+    """Latents (N, D) of the test images at `indices` (the dataset name and indices are the key)."""
+    return interpolation.encode(_networks, _images[indices]).reshape(len(indices), -1)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def pca(model_key: str, dataset_name: str, codes: np.ndarray):
+    points, fitted = projection.pca_2d(codes)
+    return points, fitted.components_, fitted.mean_
+
+
+@st.cache_data(max_entries=16, show_spinner="Running t-SNE (once per model and perplexity)…")
+def tsne(model_key: str, dataset_name: str, codes: np.ndarray, perplexity: float) -> np.ndarray:
+    return projection.tsne_2d(codes, perplexity=perplexity)

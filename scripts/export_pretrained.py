@@ -1,0 +1,76 @@
+"""Export trained runs into pretrained/: weights, config, history and a model card with metrics
+measured here with the paper's protocol. The optimizer state stays in runs/ (it would triple the
+size); training resumes from runs/, or from pretrained/ with fresh Adam moments.
+
+Usage: ACAI_DATA_DIR=../shared/data python scripts/export_pretrained.py runs/lines-acai [...] [--quick]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from acai import checkpoints, evaluation  # noqa: E402
+from acai.data import load_dataset  # noqa: E402
+
+CARD = """# {name}
+
+| | |
+|---|---|
+| dataset | {dataset} |
+| architecture | {architecture} (depth {depth}, latent {latent_size}{latent_shape}) |
+| lambda / gamma | {lam:g} / {gamma:g} {kind} |
+| optimiser | Adam lr {learning_rate:g}, beta (0.9, 0.999), epsilon 1e-8, batch {batch_size} |
+| steps / training images | {steps:,} / {images:,} (the paper: 262,144 / 16,777,216) |
+| wall time | {wall} |
+| machine | {machine} |
+| command | `{command}` |
+
+## Metrics (measured at export, paper's protocol)
+
+{metrics}
+"""
+
+
+def export(run: Path, target: Path, quick: bool) -> None:
+    checkpoint = checkpoints.load_checkpoint(run)
+    config = checkpoint.config
+    data = load_dataset(config.dataset, seed=config.seed)
+    started = time.perf_counter()
+    metrics = {"step": checkpoint.step, **evaluation.evaluate(checkpoint.networks, data, quick=quick)}
+    card = dict(checkpoint.card)
+    checkpoints.save_checkpoint(
+        target, checkpoint.networks, config, checkpoint.step, history=checkpoint.history,
+        evaluations=checkpoint.evaluations, metrics=metrics, card=card)
+    hours = card.get("wall_seconds", 0) / 3600
+    shape = f" = {config.latent_width}x{config.latent_width}x{config.latent_channels}" if config.architecture == "conv" else ""
+    table = "\n".join(f"| {name} | {value:.6g} |" for name, value in metrics.items())
+    (target / "README.md").write_text(CARD.format(
+        name=target.name, dataset=config.dataset, architecture=config.architecture, depth=config.depth,
+        latent_size=config.latent_size, latent_shape=shape, lam=config.lam, gamma=config.gamma,
+        kind="(plain autoencoder baseline)" if config.is_baseline else "(ACAI)",
+        learning_rate=config.learning_rate, batch_size=config.batch_size, steps=checkpoint.step,
+        images=checkpoint.step * config.batch_size, wall=f"{hours:.2f} h", machine=card.get("machine", "?"),
+        command=card.get("command", "?"), metrics="| metric | value |\n|---|---|\n" + table))
+    print(f"{run} -> {target}: {json.dumps(metrics)} ({time.perf_counter() - started:.0f} s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("runs", nargs="+", type=Path)
+    parser.add_argument("--into", type=Path, default=Path(__file__).resolve().parents[1] / "pretrained")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    for run in args.runs:
+        export(run, args.into / run.name, args.quick)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,111 @@
+"""Streamlit AppTest: every page, driven through its widgets by key."""
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+PAGES = ["app_pages/interpolate.py", "app_pages/train.py", "app_pages/latent.py", "app_pages/evaluate.py"]
+
+
+def start(page: str | None = None) -> AppTest:
+    app = AppTest.from_file(APP, default_timeout=180).run()
+    if page is not None:
+        app.switch_page(page).run()
+    assert not app.exception, [e.value for e in app.exception]
+    return app
+
+
+def mix_image(app: AppTest):
+    (image,) = [element for element in app.get("image") if "at alpha" in element.proto.imgs[0].caption]
+    return image.proto.imgs[0]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(page):
+    app = start(page)
+    assert app.title[0].value in {"Interpolate", "Train", "Latent space", "Evaluate"}
+
+
+def test_interpolate_opens_first_and_alpha_changes_the_mix():
+    app = start()
+    assert app.title[0].value == "Interpolate"
+    before = mix_image(app)
+    assert "alpha 0.50" in before.caption
+    app.slider(key="alpha").set_value(0.1).run()
+    after = mix_image(app)
+    assert "alpha 0.10" in after.caption and after.url != before.url  # new pixels, not just a new label
+    assert len([b for b in app.get("download_button")]) == 2  # PNG and GIF
+
+
+def test_random_pair_and_gallery_pick_change_the_endpoints():
+    app = start()
+    dataset = app.selectbox(key="interp_dataset").value
+    app.button(key="pick_a_5").click().run()
+    assert app.session_state[f"endpoints/{dataset}"][0] == ("test", 5)
+    before = list(app.session_state[f"endpoints/{dataset}"])
+    app.button(key="random_pair").click().run()
+    assert app.session_state[f"endpoints/{dataset}"] != before and not app.exception
+
+
+def test_train_step_advances_and_lambda_takes_effect_without_retrace():
+    app = start("app_pages/train.py")
+    app.selectbox(key="train_dataset").set_value("lines").run()
+    app.button(key="train_step").click().run()
+    metrics = {metric.label: metric.value for metric in app.metric}
+    assert metrics["step"] == "1" and metrics["lambda in force"] == "0.5"
+    app.slider(key="train_lam").set_value(0.0).run()
+    app.button(key="train_step").click().run()
+    trainer = app.session_state["train"]["trainer"]
+    assert trainer.step == 2 and len(trainer.history) == 2
+    np.testing.assert_allclose(trainer.history.column("lam"), [0.5, 0.0])
+    assert trainer.train_step.experimental_get_tracing_count() == 1
+    assert {m.label: m.value for m in app.metric}["lambda in force"] == "0"
+    assert any(len(chart.proto.spec) for chart in app.get("plotly_chart"))  # the live loss chart
+
+
+def test_broken_pretrained_model_shows_its_message(monkeypatch, tmp_path):
+    source = next(p for p in (Path(APP).parent / "pretrained").iterdir() if (p / "config.json").exists())
+    broken = shutil.copytree(source, tmp_path / "broken")
+    (broken / "networks.weights.h5").write_bytes(b"not an HDF5 file")
+    monkeypatch.setenv("ACAI_PRETRAINED_DIR", str(tmp_path))
+    app = AppTest.from_file(APP, default_timeout=180).run()
+    app.selectbox(key="interp_dataset").set_value(json.loads((broken / "config.json").read_text())["config"]["dataset"]).run()
+    assert not app.exception
+    assert any("cannot be used" in error.value and "corrupt" in error.value for error in app.error)
+
+
+def test_unavailable_dataset_falls_back_with_one_message(monkeypatch, tmp_path):
+    from explorer import state
+
+    monkeypatch.setenv("ACAI_DATA_DIR", str(tmp_path))  # no archives here
+    state.dataset.clear()
+    try:
+        app = start("app_pages/latent.py")
+        app.selectbox(key="latent_dataset").set_value("fashion_mnist").run()
+        assert not app.exception
+        assert any("does not exist" in warning.value and "'lines'" in warning.value for warning in app.warning)
+        app.run()
+        assert not app.warning  # said once
+    finally:
+        state.dataset.clear()
+
+
+def test_evaluate_measures_beside_the_paper():
+    app = start("app_pages/evaluate.py")
+    app.selectbox(key="eval_dataset").set_value("lines").run()
+    app.button(key="eval_run").click().run()
+    assert not app.exception
+    table = app.dataframe[0].value
+    assert {"measured mean_distance", "paper mean_distance", "measured linear_probe"} <= set(table.columns)
+    assert (table["measured mean_distance"] > 0).all()
+
+
+def test_latent_space_draws_the_scatter():
+    app = start("app_pages/latent.py")
+    charts = app.get("plotly_chart")
+    assert charts and "customdata" in charts[0].proto.spec  # global indices travel with the points

@@ -1,0 +1,140 @@
+"""A real browser: Playwright drives Debian's headless Chromium against `streamlit run` on localhost,
+clicking through the app as a person would. Screenshots go to artifacts/screenshots/."""
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = Path(os.environ.get("ACAI_SCREENSHOTS", ROOT / "artifacts" / "screenshots"))
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = pytest.mark.browser
+if CHROMIUM is None and not os.environ.get("ACAI_REQUIRE_BROWSER"):
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    log = open(SHOTS.parent / "streamlit.log", "w") if SHOTS.parent.mkdir(parents=True, exist_ok=True) is None else None
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.3)
+    yield f"http://127.0.0.1:{port}"
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield launched
+        launched.close()
+
+
+def _mix_caption(page):
+    return page.get_by_text(re.compile(r"at alpha \d\.\d\d · critic")).first.inner_text()
+
+
+def _wait_idle(page):
+    page.wait_for_timeout(300)
+    page.wait_for_function("!document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=60_000)
+
+
+def _metric(page, label: str) -> int:
+    metric = page.locator("[data-testid='stMetric']", has_text=label).first
+    return int(metric.locator("[data-testid='stMetricValue']").inner_text().replace(",", ""))
+
+
+def test_a_person_explores_and_trains(server, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.goto(server)
+    page.get_by_text(re.compile(r"at alpha 0\.50")).first.wait_for(timeout=90_000)
+    _wait_idle(page)
+    page.screenshot(path=SHOTS / "1-interpolate.png", full_page=True)
+
+    # Pick a pair from the gallery: test image #3 becomes A, #7 becomes B.
+    before = page.get_by_role("img").nth(2).get_attribute("src")
+    page.locator(".st-key-pick_a_3 button").first.click()
+    _wait_idle(page)
+    page.locator(".st-key-pick_b_7 button").first.click()
+    _wait_idle(page)
+    assert page.get_by_role("img").nth(2).get_attribute("src") != before  # a new mix for the new pair
+    # Move alpha with the keyboard, as a person can.
+    thumb = page.locator("[data-testid='stSlider']", has_text="alpha (0 = A, 1 = B)").get_by_role("slider")
+    thumb.focus()
+    for _ in range(20):
+        thumb.press("ArrowLeft")
+    _wait_idle(page)
+    page.get_by_text(re.compile(r"at alpha 0\.30")).first.wait_for(timeout=30_000)
+    page.screenshot(path=SHOTS / "2-alpha-moved.png", full_page=True)
+
+    # A bad upload gets a message, and the page keeps working.
+    upload = page.locator("[data-testid='stExpander']", has_text="Upload an image")
+    upload.locator("summary").click()
+    bad = tmp_path / "notes.png"
+    bad.write_text("definitely not a picture")
+    upload.locator("input[type=file]").set_input_files(str(bad))
+    page.get_by_text("not a readable PNG or JPEG").wait_for(timeout=30_000)
+    page.screenshot(path=SHOTS / "3-bad-upload.png", full_page=True)
+
+    # Train in this tab...
+    page.get_by_role("link", name="Train").click()
+    page.get_by_role("button", name="Start").wait_for(timeout=30_000)
+    page.locator("[data-testid='stSelectbox']", has_text="Dataset").click()
+    page.get_by_role("option", name="Lines (synthetic)").click()
+    _wait_idle(page)
+    page.get_by_role("button", name="Start").click()
+    page.locator("[data-testid='stMetric']", has_text="step").first.wait_for(timeout=90_000)
+    deadline = time.time() + 90
+    while _metric(page, "step") < 5 and time.time() < deadline:
+        page.wait_for_timeout(500)
+    first_count = _metric(page, "step")
+    page.wait_for_timeout(3000)
+    assert _metric(page, "step") > first_count >= 5  # it keeps going while we watch
+    assert page.locator(".js-plotly-plot").count() >= 1  # the live loss chart
+    page.screenshot(path=SHOTS / "4-training.png", full_page=True)
+
+    # ...while a second tab (a separate session) trains its own model, one step.
+    other = context.new_page()
+    other.goto(server + "/train")
+    other.get_by_role("button", name="Step").wait_for(timeout=60_000)
+    other.get_by_role("button", name="Step").click()
+    other.locator("[data-testid='stMetric']", has_text="step").first.wait_for(timeout=90_000)
+    assert _metric(other, "step") == 1
+    other.screenshot(path=SHOTS / "5-second-tab.png", full_page=True)
+    assert _metric(page, "step") > 5  # the first tab's model is untouched by the second
+
+    page.get_by_role("button", name="Pause").click()
+    _wait_idle(page)
+    paused = _metric(page, "step")
+    page.wait_for_timeout(2000)
+    assert _metric(page, "step") == paused
+    context.close()
