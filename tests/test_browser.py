@@ -81,12 +81,13 @@ def test_a_person_explores_and_trains(server, browser, tmp_path):
     page.screenshot(path=SHOTS / "1-interpolate.png", full_page=True)
 
     # Pick a pair from the gallery: test image #3 becomes A, #7 becomes B.
-    before = page.get_by_role("img").nth(2).get_attribute("src")
+    mix = page.get_by_role("img").nth(2)  # A, B, then the large mix
+    before = mix.get_attribute("src")
     page.locator(".st-key-pick_a_3 button").first.click()
     _wait_idle(page)
     page.locator(".st-key-pick_b_7 button").first.click()
+    sync_api.expect(mix).not_to_have_attribute("src", before, timeout=30_000)  # a new mix for the new pair
     _wait_idle(page)
-    assert page.get_by_role("img").nth(2).get_attribute("src") != before  # a new mix for the new pair
     # Move alpha with the keyboard, as a person can.
     thumb = page.locator("[data-testid='stSlider']", has_text="alpha (0 = A, 1 = B)").get_by_role("slider")
     thumb.focus()
