@@ -231,12 +231,16 @@ def save_trainer(folder: str | os.PathLike, trainer, metrics: dict[str, Any] | N
     )
 
 
-def restore_trainer(folder: str | os.PathLike, dataset):
-    """A Trainer that continues exactly where the checkpoint in `folder` stopped."""
+def restore_trainer(folder: str | os.PathLike, dataset, strategy=None):
+    """A Trainer that continues exactly where the checkpoint in `folder` stopped (optionally under
+    a tf.distribute strategy: the networks are rebuilt in its scope)."""
+    import contextlib
+
     from acai.training import History, Trainer
 
-    checkpoint = load_checkpoint(folder)
-    trainer = Trainer(checkpoint.config, dataset, networks=checkpoint.networks)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        checkpoint = load_checkpoint(folder)
+    trainer = Trainer(checkpoint.config, dataset, networks=checkpoint.networks, strategy=strategy)
     if checkpoint.optimizer_state:
         try:
             trainer.load_optimizer_state(checkpoint.optimizer_state)

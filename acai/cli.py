@@ -54,6 +54,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--eval-every", type=_non_negative_int, default=0,
                        help="steps between benchmark evaluations kept in the history (lines only; 0 = off)")
     train.add_argument("--data-dir", help=f"folder with Keras-layout .npz files (default ${'ACAI_DATA_DIR'})")
+    train.add_argument("--distribute", choices=("none", "mirrored"), default="none",
+                       help="mirrored: data-parallel over this machine's GPUs (tf.distribute.MirroredStrategy)")
+    train.add_argument("--cpu-replicas", type=_positive_int, default=1,
+                       help="with --distribute mirrored and no GPU: split the CPU into N logical devices (for testing)")
 
     evaluate = commands.add_parser("eval", help="evaluate a checkpoint folder")
     evaluate.add_argument("folder", type=Path)
@@ -82,6 +86,20 @@ def _default_folder(config: Config) -> Path:
 
 def machine_description() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}"
+
+
+def make_strategy(distribute: str, cpu_replicas: int = 1):
+    """None, or a MirroredStrategy over every GPU (else over `cpu_replicas` logical CPU devices)."""
+    if distribute == "none":
+        return None
+    import tensorflow as tf
+
+    if not tf.config.list_physical_devices("GPU") and cpu_replicas > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * cpu_replicas)
+    devices = [d.name for d in tf.config.list_logical_devices("GPU")] or [
+        d.name for d in tf.config.list_logical_devices("CPU")]
+    return tf.distribute.MirroredStrategy(devices)
 
 
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -115,7 +133,12 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         dataset = load_dataset(config.dataset, data_dir=args.data_dir, seed=config.seed)
     except DatasetError as error:
         parser.error(str(error))
-    trainer = checkpoints.restore_trainer(folder, dataset) if args.resume else Trainer(config, dataset)
+    strategy = make_strategy(args.distribute, args.cpu_replicas)
+    try:
+        trainer = (checkpoints.restore_trainer(folder, dataset, strategy=strategy) if args.resume
+                   else Trainer(config, dataset, strategy=strategy))
+    except ValueError as error:  # e.g. a batch that does not split over the replicas
+        parser.error(str(error))
     trainer.set_regularization(config.lam, config.gamma)  # --resume may change lambda and gamma
     card = checkpoints.read_manifest(folder)["card"] if args.resume else {}
     wall = float(card.get("wall_seconds", 0.0))
@@ -128,7 +151,8 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         })
 
     print(f"training {config.dataset} {config.architecture} latent {config.latent_size} lambda {config.lam:g} "
-          f"from step {trainer.step} for {args.steps} steps -> {folder}")
+          f"from step {trainer.step} for {args.steps} steps on {trainer.strategy.num_replicas_in_sync} "
+          f"replica(s) -> {folder}")
     target = trainer.step + args.steps
     chunk = 10
     with tqdm(total=args.steps, unit="step", dynamic_ncols=True) as bar:

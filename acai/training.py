@@ -83,20 +83,32 @@ class Trainer:
     without retracing the compiled step. run() can be stopped from another thread with stop().
     """
 
-    def __init__(self, config: Config, dataset: Dataset, networks: ACAINetworks | None = None):
+    def __init__(self, config: Config, dataset: Dataset, networks: ACAINetworks | None = None,
+                 strategy: tf.distribute.Strategy | None = None):
+        """Args:
+            strategy: a tf.distribute strategy (e.g. MirroredStrategy) for data-parallel training;
+                each replica takes its slice of every batch. Default: the current (no-op) strategy.
+                Networks passed in must have been built under the same strategy's scope.
+        """
         if dataset.name != config.dataset:
             raise ValueError(f"config is for {config.dataset!r} but the dataset is {dataset.name!r}")
+        self.strategy = strategy or tf.distribute.get_strategy()
+        replicas = self.strategy.num_replicas_in_sync
+        if config.batch_size % (2 * replicas):
+            raise ValueError(f"batch_size {config.batch_size} must split into even batches over {replicas} replicas")
         self._base_config = config
         self.dataset = dataset
-        self.networks = networks or ACAINetworks(config, dataset.num_classes)
-        self.ae_optimizer = make_adam(config)
-        self.critic_optimizer = make_adam(config)
-        self.probe_optimizer = make_adam(config)
-        self.ae_variables = self.networks.encoder.trainable_variables + self.networks.decoder.trainable_variables
-        self.critic_variables = self.networks.critic.trainable_variables
-        self.probe_variables = self.networks.probe.trainable_variables
-        for optimizer, variables in self._optimizer_pairs():
-            optimizer.build(variables)
+        with self.strategy.scope():
+            self.networks = networks or ACAINetworks(config, dataset.num_classes)
+            self.ae_optimizer = make_adam(config)
+            self.critic_optimizer = make_adam(config)
+            self.probe_optimizer = make_adam(config)
+            self.ae_variables = self.networks.encoder.trainable_variables + self.networks.decoder.trainable_variables
+            self.critic_variables = self.networks.critic.trainable_variables
+            self.probe_variables = self.networks.probe.trainable_variables
+            for optimizer, variables in self._optimizer_pairs():
+                optimizer.build(variables)
+        # Host variables, outside the strategy's scope: one value that every replica reads.
         self.lam = tf.Variable(config.lam, dtype=tf.float32, trainable=False, name="lam")
         self.gamma = tf.Variable(config.gamma, dtype=tf.float32, trainable=False, name="gamma")
         self.step = 0
@@ -105,7 +117,7 @@ class Trainer:
         self.sampler = dataset.batch_sampler(config.batch_size, config.seed)
         self._stop_event = threading.Event()
         self._lock = threading.Lock()  # one run at a time on this trainer
-        self.train_step = tf.function(self._train_step)
+        self.train_step = tf.function(self._distributed_step)
 
     @property
     def config(self) -> Config:
@@ -130,14 +142,28 @@ class Trainer:
                 raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
             self.gamma.assign(gamma)
 
+    def _distributed_step(self, images, labels, step):
+        """Runs _train_step on every replica; returns the replica-averaged losses and the applied flag."""
+        values, applied = self.strategy.run(self._train_step, args=(images, labels, step))
+        mean = tf.distribute.ReduceOp.MEAN
+        return self.strategy.reduce(mean, values, axis=None), self.strategy.reduce(mean, applied, axis=None) > 0.5
+
     def _train_step(self, images, labels, step):
-        """One ACAI step. Returns the losses and whether the updates were applied (all finite)."""
+        """One ACAI step on this replica's slice of the batch.
+
+        Returns the losses (6,) and 1.0 if the updates were applied (every replica finite), else 0.0.
+        """
         encoder, decoder, critic, probe = (
             self.networks.encoder, self.networks.decoder, self.networks.critic, self.networks.probe,
         )
+        context = tf.distribute.get_replica_context()
+        replicas, replica = context.num_replicas_in_sync, context.replica_id_in_sync_group
+        share = tf.shape(images)[0] // replicas
+        images = images[replica * share : (replica + 1) * share]  # each replica pairs within its slice
+        labels = labels[replica * share : (replica + 1) * share]
         batch = tf.shape(images)[0]
         # alpha ~ U(0, 1) folded into [0, 0.5]; stateless and keyed by step, so a resume is exact.
-        seed = tf.stack([tf.cast(self._base_config.seed, tf.int64), tf.cast(step, tf.int64)])
+        seed = tf.stack([tf.cast(self._base_config.seed + 1_000_003 * replica, tf.int64), tf.cast(step, tf.int64)])
         alpha = losses.fold_alpha(tf.random.stateless_uniform([batch], seed=seed))
         with tf.GradientTape(persistent=True) as tape:
             latents = encoder(images, training=True)  # z = f(x)
@@ -156,26 +182,42 @@ class Trainer:
             probe_loss = tf.reduce_mean(
                 tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
             )
+            # The optimizers sum the gradients of all replicas: each replica's share of the mean
+            # is its loss / replicas (recorded on the tape, like every op the gradients go through).
+            scale = 1.0 / replicas
+            scaled = [autoencoder_total * scale, critic_total * scale, probe_loss * scale]
         # Every gradient from the same forward pass, before any update.
-        ae_gradients = tape.gradient(autoencoder_total, self.ae_variables)
-        critic_gradients = tape.gradient(critic_total, self.critic_variables)
-        probe_gradients = tape.gradient(probe_loss, self.probe_variables)
+        ae_gradients = tape.gradient(scaled[0], self.ae_variables)
+        critic_gradients = tape.gradient(scaled[1], self.critic_variables)
+        probe_gradients = tape.gradient(scaled[2], self.probe_variables)
         del tape
         values = [reconstruction, adversarial, critic_alpha, critic_real, probe_loss]
         finite = tf.reduce_all(
             [tf.reduce_all(tf.math.is_finite(value)) for value in values]
             + [tf.math.is_finite(tf.linalg.global_norm(g)) for g in (ae_gradients, critic_gradients)]
         )
+        # Every replica must take the same branch: finite only if finite everywhere.
+        failures = context.all_reduce(tf.distribute.ReduceOp.SUM, 1.0 - tf.cast(finite, tf.float32))
+        finite = failures < 0.5
 
-        def apply_updates():
-            self.ae_optimizer.apply(ae_gradients, self.ae_variables)
-            self.critic_optimizer.apply(critic_gradients, self.critic_variables)
-            self.probe_optimizer.apply(probe_gradients, self.probe_variables)
+        def apply_updates(gradient_sets):
+            for optimizer, variables, gradients in zip(
+                    (self.ae_optimizer, self.critic_optimizer, self.probe_optimizer),
+                    (self.ae_variables, self.critic_variables, self.probe_variables), gradient_sets):
+                optimizer.apply(gradients, variables)
             return tf.constant(True)
 
-        applied = tf.cond(finite, apply_updates, lambda: tf.constant(False))
+        gradient_sets = (ae_gradients, critic_gradients, probe_gradients)
+        if replicas == 1:
+            applied = tf.cond(finite, lambda: apply_updates(gradient_sets), lambda: tf.constant(False))
+        else:
+            # Gradient aggregation cannot sit inside tf.cond across replicas: apply zeroed
+            # gradients instead (Adam's moments decay once); run() still stops with the message.
+            zeroed = [[tf.where(finite, g, tf.zeros_like(g)) for g in gradients] for gradients in gradient_sets]
+            apply_updates(zeroed)
+            applied = finite
         accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, axis=1), labels), tf.float32))
-        return tf.stack(values + [accuracy]), applied
+        return tf.stack(values + [accuracy]), tf.cast(applied, tf.float32)
 
     def run(self, steps: int, on_step: Callable[[int, np.ndarray], None] | None = None) -> RunReport:
         """Advance `steps` training steps (fewer if stopped or diverged).
