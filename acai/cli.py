@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -59,6 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--cpu-replicas", type=_positive_int, default=1,
                        help="with --distribute mirrored and no GPU: split the CPU into N logical devices (for testing)")
 
+    again = commands.add_parser("reproduce", help="train (or continue) and evaluate the paper's comparisons")
+    again.add_argument("experiment", choices=("lines", "mnist"))
+    again.add_argument("--steps", type=_positive_int, default=262_144,
+                       help="total steps per model (the paper: 262,144); existing runs continue to it")
+    again.add_argument("--runs", type=Path, default=Path("runs"), help="checkpoint folders (resumable)")
+    again.add_argument("--report", type=Path, default=Path("docs/results"), help="where the evidence goes")
+    again.add_argument("--quick", action="store_true", help="smaller evaluation samples")
+    again.add_argument("--data-dir")
+
     evaluate = commands.add_parser("eval", help="evaluate a checkpoint folder")
     evaluate.add_argument("folder", type=Path)
     evaluate.add_argument("--quick", action="store_true", help="smaller samples (seconds instead of minutes)")
@@ -84,10 +92,6 @@ def _default_folder(config: Config) -> Path:
     return Path("runs") / f"{config.dataset}-{config.architecture}-{config.latent_size}-lam{config.lam:g}"
 
 
-def machine_description() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}"
-
-
 def make_strategy(distribute: str, cpu_replicas: int = 1):
     """None, or a MirroredStrategy over every GPU (else over `cpu_replicas` logical CPU devices)."""
     if distribute == "none":
@@ -103,9 +107,7 @@ def make_strategy(distribute: str, cpu_replicas: int = 1):
 
 
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from tqdm import tqdm
-
-    from acai import checkpoints, evaluation
+    from acai import checkpoints, runner
     from acai.data import DatasetError, load_dataset
     from acai.training import Trainer
 
@@ -141,39 +143,11 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(str(error))
     trainer.set_regularization(config.lam, config.gamma)  # --resume may change lambda and gamma
     card = checkpoints.read_manifest(folder)["card"] if args.resume else {}
-    wall = float(card.get("wall_seconds", 0.0))
-
-    def save() -> None:
-        checkpoints.save_trainer(folder, trainer, card={
-            **card, "dataset": config.dataset, "steps": trainer.step,
-            "training_images": trainer.step * config.batch_size, "wall_seconds": round(wall, 1),
-            "machine": machine_description(), "command": " ".join(["python -m acai", *sys.argv[1:]]),
-        })
-
-    print(f"training {config.dataset} {config.architecture} latent {config.latent_size} lambda {config.lam:g} "
-          f"from step {trainer.step} for {args.steps} steps on {trainer.strategy.num_replicas_in_sync} "
-          f"replica(s) -> {folder}")
-    target = trainer.step + args.steps
-    chunk = 10
-    with tqdm(total=args.steps, unit="step", dynamic_ncols=True) as bar:
-        while trainer.step < target:
-            report = trainer.run(min(chunk, target - trainer.step))
-            wall += report.seconds
-            bar.update(report.steps)
-            last = trainer.history.last()
-            bar.set_postfix(recon=f"{last.get('reconstruction', float('nan')):.4f}",
-                            adv=f"{last.get('adversarial', float('nan')):.4f}",
-                            critic=f"{last.get('critic_alpha', float('nan')):.4f}",
-                            img_s=f"{report.images_per_second:.0f}")
-            if report.diverged:
-                save()
-                print(f"error: {report.diverged}", file=sys.stderr)
-                return 1
-            if args.eval_every and config.dataset == "lines" and trainer.step % args.eval_every < chunk:
-                trainer.evaluations.append({"step": trainer.step, **evaluation.lines_benchmark(trainer.networks, pairs=64)})
-            if trainer.step % args.checkpoint_every < chunk or trainer.step >= target:
-                save()
-    save()
+    diverged = runner.train_and_checkpoint(trainer, folder, args.steps, card=card, eval_every=args.eval_every,
+                                           checkpoint_every=args.checkpoint_every, command=runner.command_line())
+    if diverged:
+        print(f"error: {diverged}", file=sys.stderr)
+        return 1
     print(f"saved {folder} at step {trainer.step}")
     return 0
 
@@ -212,4 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "train":
         return _train(args, parser)
+    if args.command == "reproduce":
+        from acai.data import DatasetError
+        from acai.reproduce import reproduce
+
+        try:
+            reproduce(args.experiment, args.steps, args.runs, args.report, data_dir=args.data_dir, quick=args.quick)
+        except (DatasetError, ValueError, RuntimeError) as error:
+            parser.error(str(error))
+        print(f"wrote {args.report}/{args.experiment}.md, .json and figures")
+        return 0
     return _evaluate(args, parser)

@@ -39,3 +39,19 @@ def test_bad_arguments_get_argparse_errors(arguments, message, capsys):
         main(arguments)
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_reproduce_writes_the_evidence(tmp_path, monkeypatch):
+    from acai import reproduce
+
+    tiny = {"lines-acai": reproduce.Config(dataset="lines", depth=8, latent_width=4, latent_size=32, batch_size=32)}
+    tiny["lines-baseline"] = tiny["lines-acai"].replace(lam=0.0)
+    monkeypatch.setitem(reproduce.EXPERIMENTS, "lines", tiny)  # the real protocol, narrow networks
+    results = reproduce.reproduce("lines", steps=20, runs=tmp_path / "runs", report=tmp_path / "report", quick=True)
+    assert set(results) == {"lines-acai", "lines-baseline"} and results["lines-acai"]["step"] == 20
+    assert results["lines-acai"]["paper"]["mean_distance"] == 0.24e-3
+    names = {p.name for p in (tmp_path / "report").iterdir()}
+    assert {"lines.json", "lines.md", "lines-interpolations.png", "lines-acai-training.png"} <= names
+    assert "(paper 0.00024)" in (tmp_path / "report" / "lines.md").read_text()
+    again = reproduce.reproduce("lines", steps=25, runs=tmp_path / "runs", report=tmp_path / "report", quick=True)
+    assert again["lines-baseline"]["step"] == 25  # continued the checkpoints, not restarted
