@@ -63,14 +63,17 @@ def _mlp_encoder_stack(inputs, config: Config):
     return layers.Dense(config.latent_size, kernel_initializer=mlp_initializer())(x)
 
 
+def _encoder_stack(inputs, config: Config):
+    """The encoder's architecture for the configured kind; the critic reuses it with its own weights."""
+    if config.architecture == "conv":
+        return _conv_encoder_stack(inputs, config, config.latent_channels)
+    return _mlp_encoder_stack(inputs, config)
+
+
 def build_encoder(config: Config) -> keras.Model:
     """Images (N, 32, 32, C) -> latents (N, *config.latent_shape)."""
     inputs = keras.Input(config.image_shape)
-    if config.architecture == "conv":
-        outputs = _conv_encoder_stack(inputs, config, config.latent_channels)
-    else:
-        outputs = _mlp_encoder_stack(inputs, config)
-    return keras.Model(inputs, outputs, name="encoder")
+    return keras.Model(inputs, _encoder_stack(inputs, config), name="encoder")
 
 
 def build_decoder(config: Config) -> keras.Model:
@@ -100,11 +103,7 @@ def build_decoder(config: Config) -> keras.Model:
 def build_critic(config: Config) -> keras.Model:
     """Images (N, 32, 32, C) -> (N,): the encoder's architecture, averaged to one scalar."""
     inputs = keras.Input(config.image_shape)
-    if config.architecture == "conv":
-        features = _conv_encoder_stack(inputs, config, config.latent_channels)
-    else:
-        features = _mlp_encoder_stack(inputs, config)
-    return keras.Model(inputs, MeanOverFeatures()(features), name="critic")
+    return keras.Model(inputs, MeanOverFeatures()(_encoder_stack(inputs, config)), name="critic")
 
 
 def build_probe(config: Config, num_classes: int = 10) -> keras.Model:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from acai import interpolation, projection
+from acai import images, interpolation, projection
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -42,3 +42,9 @@ def pca(model_key: str, dataset_name: str, codes: np.ndarray):
 @st.cache_data(max_entries=16, show_spinner="Running t-SNE (once per model and perplexity)…")
 def tsne(model_key: str, dataset_name: str, codes: np.ndarray, perplexity: float) -> np.ndarray:
     return projection.tsne_2d(codes, perplexity=perplexity)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def downloads(rows: np.ndarray, strip_frames: np.ndarray) -> tuple[bytes, bytes]:
+    """(PNG of the strips' mosaic, animated GIF of one strip), encoded once per content."""
+    return images.png_bytes(images.tile(rows)), images.gif_bytes(strip_frames)

@@ -126,12 +126,11 @@ def render() -> None:
     widgets.frames_row(fade, _critic_captions(fade_critic, alphas))
     rows.append(fade), labels.append("pixel cross-fade")
 
-    mosaic = images.tile(np.stack(rows))
+    png, gif = compute.downloads(np.stack(rows), frames)
     png_column, gif_column, _ = st.columns([1, 1, 2])
-    png_column.download_button("Download strips (PNG)", images.png_bytes(mosaic), "acai_strips.png",
-                               mime="image/png", key="download_png")
-    gif_column.download_button("Download animation (GIF)", images.gif_bytes(frames), "acai_interpolation.gif",
-                               mime="image/gif", key="download_gif")
+    png_column.download_button("Download strips (PNG)", png, "acai_strips.png", mime="image/png", key="download_png")
+    gif_column.download_button("Download animation (GIF)", gif, "acai_interpolation.gif", mime="image/gif",
+                               key="download_gif")
     st.caption("PNG rows, top to bottom: " + ", ".join(labels))
 
     with st.expander("2-D grid between four images", expanded=False):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -39,16 +40,15 @@ class ModelEntry:
 
 
 @st.cache_resource(show_spinner="Loading dataset…")
-def dataset(name: str) -> Dataset:
-    return load_dataset(name)
-
-
 def available_dataset(name: str) -> tuple[Dataset, str | None]:
-    """The dataset, or the always-there fallback with a message saying why (shown once)."""
+    """The dataset, or the always-there fallback with a message saying why.
+
+    Cached either way, so an offline machine does not retry the download on every rerun.
+    """
     try:
-        return dataset(name), None
+        return load_dataset(name), None
     except DatasetError as error:
-        return dataset(FALLBACK_DATASET), f"{error} Showing the {FALLBACK_DATASET!r} dataset instead."
+        return available_dataset(FALLBACK_DATASET)[0], f"{error} Showing the {FALLBACK_DATASET!r} dataset instead."
 
 
 def pretrained_entries() -> list[ModelEntry]:
@@ -67,7 +67,8 @@ def _scan(root: str) -> list[ModelEntry]:
             except (checkpoints.CheckpointError, ValueError, TypeError):
                 continue
             metrics = tuple((k, v) for k, v in manifest["metrics"].items() if isinstance(v, (int, float)))
-            entries.append(ModelEntry(f"pretrained/{folder.name}", folder.name, config, str(folder), metrics))
+            key = f"pretrained/{folder.name}@{manifest['step']}"  # a re-export is a new key
+            entries.append(ModelEntry(key, folder.name, config, str(folder), metrics))
     return entries
 
 
@@ -112,7 +113,9 @@ def default_dataset() -> str:
 
 def add_session_model(label: str, config: Config, networks) -> ModelEntry:
     models = session_models()
-    key = f"session/{len(models) + 1}-{label}"
+    # Cached results are shared by every session (st.cache_data), so the key must be unique across
+    # sessions, not just within this one.
+    key = f"session/{uuid.uuid4().hex}"
     entry = ModelEntry(key, f"{label} (this session)", config)
     models[key] = (entry, networks)
     return entry

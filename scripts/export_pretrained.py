@@ -39,12 +39,16 @@ CARD = """# {name}
 """
 
 
-def export(run: Path, target: Path, quick: bool) -> None:
+def export(run: Path, target: Path, quick: bool, measured: dict) -> None:
     checkpoint = checkpoints.load_checkpoint(run)
     config = checkpoint.config
-    data = load_dataset(config.dataset, seed=config.seed)
     started = time.perf_counter()
-    metrics = {"step": checkpoint.step, **evaluation.evaluate(checkpoint.networks, data, quick=quick)}
+    known = measured.get(run.name, {})
+    if known.get("step") == checkpoint.step:  # `python -m acai reproduce` measured this very checkpoint
+        metrics = {"step": checkpoint.step, **known["metrics"]}
+    else:
+        data = load_dataset(config.dataset, seed=config.seed)
+        metrics = {"step": checkpoint.step, **evaluation.evaluate(checkpoint.networks, data, quick=quick)}
     card = dict(checkpoint.card)
     checkpoints.save_checkpoint(
         target, checkpoint.networks, config, checkpoint.step, history=checkpoint.history,
@@ -67,9 +71,14 @@ def main() -> None:
     parser.add_argument("runs", nargs="+", type=Path)
     parser.add_argument("--into", type=Path, default=Path(__file__).resolve().parents[1] / "pretrained")
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--measured", type=Path, nargs="*", default=[],
+                        help="reproduce's JSON results: metrics of the same checkpoint step are reused")
     args = parser.parse_args()
+    measured = {}
+    for path in args.measured:
+        measured.update(json.loads(path.read_text()))
     for run in args.runs:
-        export(run, args.into / run.name, args.quick)
+        export(run, args.into / run.name, args.quick, measured)
 
 
 if __name__ == "__main__":

@@ -83,7 +83,7 @@ def test_unavailable_dataset_falls_back_with_one_message(monkeypatch, tmp_path):
     from explorer import state
 
     monkeypatch.setenv("ACAI_DATA_DIR", str(tmp_path))  # no archives here
-    state.dataset.clear()
+    state.available_dataset.clear()
     try:
         app = start("app_pages/latent.py")
         app.selectbox(key="latent_dataset").set_value("fashion_mnist").run()
@@ -92,7 +92,7 @@ def test_unavailable_dataset_falls_back_with_one_message(monkeypatch, tmp_path):
         app.run()
         assert not app.warning  # said once
     finally:
-        state.dataset.clear()
+        state.available_dataset.clear()
 
 
 def test_evaluate_measures_beside_the_paper():
@@ -109,3 +109,16 @@ def test_latent_space_draws_the_scatter():
     app = start("app_pages/latent.py")
     charts = app.get("plotly_chart")
     assert charts and "customdata" in charts[0].proto.spec  # global indices travel with the points
+
+
+def test_two_sessions_keep_separate_models_and_cache_keys():
+    apps = [start("app_pages/train.py") for _ in range(2)]
+    for app in apps:
+        app.selectbox(key="train_dataset").set_value("lines").run()
+        app.button(key="train_step").click().run()
+        app.button(key="save_model").click().run()
+        assert not app.exception
+    (first,), (second,) = (list(app.session_state["session_models"]) for app in apps)
+    assert first != second  # cached strips are shared process-wide: keys must never collide
+    trainers = [app.session_state["train"]["trainer"] for app in apps]
+    assert trainers[0] is not trainers[1] and all(t.step == 1 for t in trainers)
