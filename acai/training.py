@@ -61,14 +61,13 @@ class RunReport:
 
     steps: int
     seconds: float
+    batch_size: int
     diverged: str | None = None  # the message when a non-finite loss stopped the run
     stopped: bool = False  # stop() was called during the run
 
     @property
     def images_per_second(self) -> float:
-        return 0.0 if self.seconds <= 0 else self.steps * self._batch / self.seconds
-
-    _batch: int = 0
+        return 0.0 if self.seconds <= 0 else self.steps * self.batch_size / self.seconds
 
 
 def make_adam(config: Config) -> keras.optimizers.Adam:
@@ -257,9 +256,9 @@ class Trainer:
             return RunReport(
                 steps=len(rows),
                 seconds=time.perf_counter() - begun,
+                batch_size=self._base_config.batch_size,
                 diverged=diverged,
                 stopped=self._stop_event.is_set(),
-                _batch=self._base_config.batch_size,
             )
 
     def stop(self) -> None:
