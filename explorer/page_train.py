@@ -15,7 +15,7 @@ from acai.networks import ACAINetworks
 from acai.training import Trainer
 from explorer import state, widgets
 
-CHUNK_SECONDS = 0.5  # each live update trains about this long, so controls answer within a second
+CHUNK_SECONDS = 0.3  # each live update trains about this long, so controls answer within a second
 PREVIEW_SECONDS = 1.5  # image previews refresh at most this often while training runs
 LINES_EVAL_EVERY = 200
 LOSS_COLOURS = {"reconstruction": "#1f77b4", "adversarial": "#d62728", "critic_alpha": "#2ca02c", "critic_real": "#9467bd"}

@@ -28,8 +28,9 @@ def dataset_picker(key: str = "dataset"):
 def model_picker(entries, label: str, key: str, kind: str | None = None, allow_none: bool = False):
     """Pick one of `entries` (preferring `kind`: 'acai' or 'baseline'); returns a ModelEntry or None."""
     options = list(entries)
-    if kind is not None:
-        options.sort(key=lambda entry: entry.kind != kind)
+    if kind is not None:  # the preferred kind first; then the official conv architecture, smallest latent
+        options.sort(key=lambda entry: (entry.kind != kind, entry.config.architecture != "conv",
+                                        entry.config.latent_size))
     if allow_none:
         options = options + [None]
     if not options:

@@ -1,0 +1,79 @@
+"""Print the Markdown tables of docs/RESULTS.md from reproduce's JSON files, the lines checkpoints'
+evaluation history and the shipped model cards (so every number in the page comes from a file).
+
+Usage: python scripts/results_tables.py [--report docs/results] [--runs runs]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def lines_table(results: dict) -> str:
+    rows = ["| model | steps (images) | Mean Distance (x 10^-3) | Smoothness | paper MD (x 10^-3) | paper Smoothness |",
+            "|---|---|---|---|---|---|"]
+    for name, row in results.items():
+        m, p = row["metrics"], row["paper"]
+        rows.append(f"| {name} | {row['step']:,} ({row['training_images']:,}) | {m['mean_distance'] * 1e3:.2f} | "
+                    f"{m['smoothness']:.3f} | {p['mean_distance'] * 1e3:.2f} | {p['smoothness']:.2f} |")
+    return "\n".join(rows)
+
+
+def mnist_table(results: dict) -> str:
+    rows = ["| model | steps (images) | linear probe | paper linear probe | K-means clustering | reconstruction RMSE (0..255) |",
+            "|---|---|---|---|---|---|"]
+    for name, row in results.items():
+        m, paper = row["metrics"], row["paper"].get("linear_probe")
+        rows.append(f"| {name} | {row['step']:,} ({row['training_images']:,}) | {m['linear_probe']:.2%} | "
+                    f"{'' if paper is None else f'{paper:.1%}'} | {m['clustering']:.2%} | {m['reconstruction_rmse_255']:.1f} |")
+    return "\n".join(rows)
+
+
+def lines_over_training(runs: Path) -> str:
+    rows = ["| step | " + " | ".join(f"{n} MD (x 10^-3) | {n} Smoothness" for n in ("ACAI", "baseline")) + " |",
+            "|---|---|---|---|---|"]
+    series = {}
+    for name in ("lines-acai", "lines-baseline"):
+        with np.load(runs / name / "history.npz") as archive:
+            series[name] = {int(s): (d, m) for s, d, m in zip(archive["eval/step"], archive["eval/mean_distance"],
+                                                               archive["eval/smoothness"])}
+    for step in sorted(set(series["lines-acai"]) & set(series["lines-baseline"])):
+        cells = [f"{series[n][step][0] * 1e3:.2f} | {series[n][step][1]:.3f}" for n in ("lines-acai", "lines-baseline")]
+        rows.append(f"| {step:,} | " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
+def cards_table(pretrained: Path) -> str:
+    rows = ["| model | dataset | arch, latent | lambda | steps | wall time | linear probe | clustering | MD (x 10^-3) |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    for folder in sorted(pretrained.iterdir()):
+        if not (folder / "config.json").exists():
+            continue
+        manifest = json.loads((folder / "config.json").read_text())
+        c, m, card = manifest["config"], manifest["metrics"], manifest["card"]
+        md = f"{m['mean_distance'] * 1e3:.2f}" if "mean_distance" in m else ""
+        rows.append(f"| [{folder.name}](../pretrained/{folder.name}/README.md) | {c['dataset']} | {c['architecture']}, "
+                    f"{c['latent_size']} | {c['lam']:g} | {manifest['step']:,} | {card.get('wall_seconds', 0) / 60:.0f} min | "
+                    f"{m.get('linear_probe', float('nan')):.2%} | {m.get('clustering', float('nan')):.2%} | {md} |")
+    return "\n".join(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--report", type=Path, default=ROOT / "docs" / "results")
+    parser.add_argument("--runs", type=Path, default=ROOT / "runs")
+    args = parser.parse_args()
+    print("## lines\n" + lines_table(json.loads((args.report / "lines.json").read_text())))
+    print("\n## lines over training (64 pairs per evaluation)\n" + lines_over_training(args.runs))
+    print("\n## mnist\n" + mnist_table(json.loads((args.report / "mnist.json").read_text())))
+    print("\n## shipped models\n" + cards_table(ROOT / "pretrained"))
+
+
+if __name__ == "__main__":
+    main()
