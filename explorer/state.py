@@ -102,13 +102,18 @@ def networks_for(entry: ModelEntry):
 PREFERRED_DATASETS = ("mnist", "fashion_mnist", "lines", "digits")
 
 
-def default_dataset() -> str:
-    """The first dataset, in order of preference, that has a pretrained model and can be loaded."""
+def default_dataset() -> tuple[str, str | None]:
+    """The first dataset, in order of preference, that has a pretrained model and can be loaded,
+    and why the preferred one could not be used (None if it could)."""
     with_models = {entry.config.dataset for entry in pretrained_entries()}
+    reason = None
     for name in PREFERRED_DATASETS:
-        if name in with_models and available_dataset(name)[1] is None:
-            return name
-    return FALLBACK_DATASET
+        if name in with_models:
+            problem = available_dataset(name)[1]
+            if problem is None:
+                return name, reason
+            reason = reason or problem.split(" Showing the ")[0]
+    return FALLBACK_DATASET, reason
 
 
 def add_session_model(label: str, config: Config, networks) -> ModelEntry:

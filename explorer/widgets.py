@@ -14,8 +14,12 @@ DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "lines": "
 
 def dataset_picker(key: str = "dataset"):
     """A dataset selector; returns the loaded Dataset (falling back, with a message, if needed)."""
+    default, reason = state.default_dataset()
+    if reason and not st.session_state.get("warned/default"):
+        st.session_state["warned/default"] = True  # said once per session
+        st.info(f"{reason} Opening with {DATASET_LABELS[default]} instead.")
     choice = st.selectbox("Dataset", DATASETS, key=key, format_func=DATASET_LABELS.get,
-                          index=DATASETS.index(state.default_dataset()))
+                          index=DATASETS.index(default))
     data, problem = state.available_dataset(choice)
     if problem and not st.session_state.get(f"warned/{choice}"):
         st.session_state[f"warned/{choice}"] = True

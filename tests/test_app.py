@@ -95,6 +95,21 @@ def test_unavailable_dataset_falls_back_with_one_message(monkeypatch, tmp_path):
         state.available_dataset.clear()
 
 
+def test_offline_start_says_once_that_mnist_is_missing(monkeypatch, tmp_path):
+    from explorer import state
+
+    monkeypatch.setenv("ACAI_DATA_DIR", str(tmp_path))  # no archives: as offline without a download
+    state.available_dataset.clear()
+    try:
+        app = start()
+        assert any("mnist.npz does not exist" in info.value and "Opening with" in info.value for info in app.info)
+        assert mix_image(app)  # a working interpolation all the same
+        app.slider(key="alpha").set_value(0.3).run()
+        assert not [info for info in app.info if "Opening with" in info.value]  # said once
+    finally:
+        state.available_dataset.clear()
+
+
 def test_evaluate_measures_beside_the_paper():
     app = start("app_pages/evaluate.py")
     app.selectbox(key="eval_dataset").set_value("lines").run()
