@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections.abc import Callable
 
 import keras
 import numpy as np
@@ -218,15 +217,12 @@ class Trainer:
         accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, axis=1), labels), tf.float32))
         return tf.stack(values + [accuracy]), tf.cast(applied, tf.float32)
 
-    def run(self, steps: int, on_step: Callable[[int, np.ndarray], None] | None = None) -> RunReport:
+    def run(self, steps: int) -> RunReport:
         """Advance `steps` training steps (fewer if stopped or diverged).
 
         A non-finite loss or gradient stops the run before its update is applied, so the weights
-        stay those of the last good step; the report's `diverged` says so.
-
-        Args:
-            steps: how many steps to take.
-            on_step: called as on_step(step, losses (6,)) after each applied step.
+        stay those of the last good step; the report's `diverged` says so. (With several replicas
+        the step applies zeroed gradients instead; see _train_step.)
         """
         if steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps}")
@@ -250,8 +246,6 @@ class Trainer:
                     break
                 self.step += 1
                 rows.append([self.step, *values, float(self.lam.numpy()), float(self.gamma.numpy())])
-                if on_step is not None:
-                    on_step(self.step, values)
             self.history.append(np.asarray(rows).reshape(-1, len(HISTORY_COLUMNS)))
             return RunReport(
                 steps=len(rows),

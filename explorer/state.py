@@ -144,11 +144,3 @@ def set_endpoint(data: Dataset, which: int, endpoint) -> None:
     pair = list(endpoints(data))
     pair[which] = endpoint
     st.session_state[f"endpoints/{data.name}"] = pair
-
-
-def endpoint_token(endpoint) -> str:
-    """A short hashable identity of an endpoint, for caches."""
-    kind, value = endpoint
-    if kind == "test":
-        return f"test:{value}"
-    return "upload:" + str(abs(hash(np.asarray(value).tobytes())))
