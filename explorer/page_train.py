@@ -25,8 +25,8 @@ def _session() -> dict:
     return st.session_state.setdefault("train", {"trainer": None, "running": False, "error": None, "chunk": 2})
 
 
-def _settings() -> tuple[Config, str | None]:
-    """The controls; returns the config they describe and the pretrained folder to start from."""
+def _settings() -> tuple[Config, state.ModelEntry | None]:
+    """The controls; returns the config they describe and the pretrained model to start from."""
     left, middle, right = st.columns(3)
     with left:
         dataset = st.selectbox("Dataset", DATASETS, key="train_dataset", format_func=widgets.DATASET_LABELS.get)
@@ -46,7 +46,7 @@ def _settings() -> tuple[Config, str | None]:
         start = st.selectbox("Start from", [None] + candidates, key=f"train_start/{dataset}/{architecture}/{latent}",
                              format_func=lambda e: "scratch (random weights)" if e is None else f"pretrained: {e.label}")
     config = base.replace(latent_size=latent, learning_rate=lr, batch_size=batch)
-    return config, None if start is None else start.folder
+    return config, start
 
 
 def _regularisers(trainer: Trainer | None) -> tuple[float, float]:
@@ -58,24 +58,24 @@ def _regularisers(trainer: Trainer | None) -> tuple[float, float]:
     return lam, gamma
 
 
-def _new_trainer(config: Config, start_folder: str | None) -> Trainer:
+def _new_trainer(config: Config, start: state.ModelEntry | None) -> Trainer:
     data, problem = state.available_dataset(config.dataset)
     if problem:
         st.warning(problem)
         config = default_config(data.name, config.architecture).replace(
             lam=config.lam, gamma=config.gamma, learning_rate=config.learning_rate, batch_size=config.batch_size)
     networks = ACAINetworks(config, data.num_classes)
-    if start_folder is not None:  # copy: the cached pretrained model is shared and must stay as it is
-        networks.set_weights(checkpoints.load_checkpoint(start_folder).networks.get_weights())
+    if start is not None:  # copy: the cached pretrained model is shared and must stay as it is
+        networks.set_weights(state.networks_for(start).get_weights())
     return Trainer(config, data, networks=networks)
 
 
-def _buttons(session: dict, config: Config, start_folder: str | None, lam: float, gamma: float) -> None:
+def _buttons(session: dict, config: Config, start: state.ModelEntry | None, lam: float, gamma: float) -> None:
     trainer = session["trainer"]
     columns = st.columns(5)
     if columns[0].button("Start", key="train_start", type="primary", width="stretch",
                          help="a new model with these settings (replaces the current one)"):
-        session["trainer"] = _new_trainer(config.replace(lam=lam, gamma=gamma), start_folder)
+        session["trainer"] = _new_trainer(config.replace(lam=lam, gamma=gamma), start)
         session.update(running=True, error=None, previews=None)
         st.rerun()
     if columns[1].button("Pause", key="train_pause", width="stretch", disabled=not session["running"]):
@@ -88,7 +88,7 @@ def _buttons(session: dict, config: Config, start_folder: str | None, lam: float
     if columns[3].button("Step", key="train_step", width="stretch", help="one training step",
                          disabled=session["running"]):
         if session["trainer"] is None:
-            session["trainer"] = _new_trainer(config.replace(lam=lam, gamma=gamma), start_folder)
+            session["trainer"] = _new_trainer(config.replace(lam=lam, gamma=gamma), start)
         _advance(session, steps=1)
     if columns[4].button("Reset", key="train_reset", width="stretch", disabled=trainer is None):
         session.update(trainer=None, running=False, error=None, previews=None)
@@ -208,9 +208,9 @@ def _save_and_load(session: dict) -> None:
 def render() -> None:
     st.title("Train")
     session = _session()
-    config, start_folder = _settings()
+    config, start = _settings()
     lam, gamma = _regularisers(session["trainer"])
-    _buttons(session, config, start_folder, lam, gamma)
+    _buttons(session, config, start, lam, gamma)
     trainer = session["trainer"]
     if trainer is not None and trainer.config.replace(lam=0, gamma=0) != config.replace(lam=0, gamma=0):
         st.caption("The settings above differ from the running model's; they apply when you press Start.")
