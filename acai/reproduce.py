@@ -74,7 +74,19 @@ def reproduce(experiment: str, steps: int, runs: Path, report: Path, data_dir=No
             reports.comparison_png([(n, networks[n]) for n in names], first, second))
     (report / f"{experiment}.json").write_text(json.dumps(results, indent=2) + "\n")
     (report / f"{experiment}.md").write_text(_table(results) + "\n")
+    _record_progress(report / f"{experiment}-progress.json", results)
     return results
+
+
+def _record_progress(path: Path, results: dict) -> None:
+    """Keep every evaluation ever made of each model, one entry per step, so the report can show how
+    the metrics move with training length (the checkpoints themselves are overwritten as they train)."""
+    progress = json.loads(path.read_text()) if path.exists() else {}
+    for name, row in results.items():
+        entries = {entry["step"]: entry for entry in progress.get(name, [])}
+        entries[row["step"]] = {"step": row["step"], "metrics": row["metrics"]}
+        progress[name] = [entries[step] for step in sorted(entries)]
+    path.write_text(json.dumps(progress, indent=2) + "\n")
 
 
 def _table(results: dict) -> str:

@@ -15,7 +15,11 @@ CHUNK = 10
 
 
 def machine_description() -> str:
-    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()}"
+    """The CPU, and how many of its cores this process may use (fewer when pinned with taskset)."""
+    total = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else total
+    cores = f"{total} CPU cores" if usable == total else f"{usable} of {total} CPU cores (pinned)"
+    return f"{platform.processor() or platform.machine()}, {cores}, {platform.system()}"
 
 
 def train_and_checkpoint(trainer: Trainer, folder: Path, steps: int, *, card: dict | None = None,

@@ -49,6 +49,17 @@ def lines_over_training(runs: Path) -> str:
     return "\n".join(rows)
 
 
+def mnist_over_training(progress: dict) -> str:
+    """Every evaluation `reproduce mnist` has made, per model and step (from mnist-progress.json)."""
+    rows = ["| model | step | linear probe | K-means clustering | reconstruction RMSE (0..255) |", "|---|---|---|---|---|"]
+    for name, entries in progress.items():
+        for entry in entries:
+            m = entry["metrics"]
+            rows.append(f"| {name} | {entry['step']:,} | {m['linear_probe']:.2%} | {m['clustering']:.2%} | "
+                        f"{m['reconstruction_rmse_255']:.1f} |")
+    return "\n".join(rows)
+
+
 def cards_table(pretrained: Path) -> str:
     rows = ["| model | dataset | arch, latent | lambda | steps | wall time | linear probe | clustering | MD (x 10^-3) |",
             "|---|---|---|---|---|---|---|---|---|"]
@@ -72,6 +83,7 @@ def main() -> None:
     print("## lines\n" + lines_table(json.loads((args.report / "lines.json").read_text())))
     print("\n## lines over training (64 pairs per evaluation)\n" + lines_over_training(args.runs))
     print("\n## mnist\n" + mnist_table(json.loads((args.report / "mnist.json").read_text())))
+    print("\n## mnist over training\n" + mnist_over_training(json.loads((args.report / "mnist-progress.json").read_text())))
     print("\n## shipped models\n" + cards_table(ROOT / "pretrained"))
 
 

@@ -55,3 +55,7 @@ def test_reproduce_writes_the_evidence(tmp_path, monkeypatch):
     assert "(paper 0.00024)" in (tmp_path / "report" / "lines.md").read_text()
     again = reproduce.reproduce("lines", steps=25, runs=tmp_path / "runs", report=tmp_path / "report", quick=True)
     assert again["lines-baseline"]["step"] == 25  # continued the checkpoints, not restarted
+    progress = json.loads((tmp_path / "report" / "lines-progress.json").read_text())
+    assert [entry["step"] for entry in progress["lines-acai"]] == [20, 25]  # both evaluations kept, in order
+    # compared as JSON text: an untrained path can score NaN smoothness, and NaN != NaN
+    assert json.dumps(progress["lines-acai"][1]["metrics"]) == json.dumps(again["lines-acai"]["metrics"])
