@@ -17,8 +17,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from acai import checkpoints, evaluation  # noqa: E402
+from acai import checkpoints, evaluation, reports  # noqa: E402
 from acai.data import load_dataset  # noqa: E402
+from acai.training import HISTORY_COLUMNS  # noqa: E402
 
 CARD = """# {name}
 
@@ -39,7 +40,7 @@ CARD = """# {name}
 """
 
 
-def export(run: Path, target: Path, quick: bool, measured: dict) -> None:
+def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | None = None) -> None:
     checkpoint = checkpoints.load_checkpoint(run)
     config = checkpoint.config
     started = time.perf_counter()
@@ -63,6 +64,10 @@ def export(run: Path, target: Path, quick: bool, measured: dict) -> None:
         learning_rate=config.learning_rate, batch_size=config.batch_size, steps=checkpoint.step,
         images=checkpoint.step * config.batch_size, wall=f"{hours:.2f} h", machine=card.get("machine", "?"),
         command=card.get("command", "?"), metrics="| metric | value |\n|---|---|\n" + table))
+    if curves is not None and checkpoint.history.size:
+        curves.mkdir(parents=True, exist_ok=True)
+        (curves / f"{target.name}-training.png").write_bytes(reports.training_curve_png(
+            checkpoint.history, HISTORY_COLUMNS, checkpoint.evaluations, target.name))
     print(f"{run} -> {target}: {json.dumps(metrics)} ({time.perf_counter() - started:.0f} s)")
 
 
@@ -73,12 +78,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--measured", type=Path, nargs="*", default=[],
                         help="reproduce's JSON results: metrics of the same checkpoint step are reused")
+    parser.add_argument("--curves", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "results",
+                        help="where each model's training-curve PNG goes")
     args = parser.parse_args()
     measured = {}
     for path in args.measured:
         measured.update(json.loads(path.read_text()))
     for run in args.runs:
-        export(run, args.into / run.name, args.quick, measured)
+        export(run, args.into / run.name, args.quick, measured, args.curves)
 
 
 if __name__ == "__main__":
