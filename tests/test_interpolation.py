@@ -46,3 +46,14 @@ def test_grid_corners_and_pairs(networks, lines_dataset):
     np.testing.assert_allclose(frames[[0, 0, -1, -1], [0, -1, 0, -1]], reconstructions, atol=1e-5)
     pairs = interpolation.interpolate_pairs(networks, corners[:2], corners[2:], steps=4)
     np.testing.assert_allclose(pairs[:, 0], reconstructions[:2], atol=1e-5)
+
+
+def test_lines_benchmark_draws_reports_median_and_spread(networks):
+    from acai import evaluation
+
+    draws = [evaluation.lines_benchmark(networks, pairs=8, seed=seed) for seed in (1, 2, 3)]
+    summary = evaluation.lines_benchmark_draws(networks, draws=3, pairs=8)
+    distances = sorted(draw["mean_distance"] for draw in draws)
+    assert len(set(distances)) == 3  # independent draws of test lines, not one set three times
+    assert summary["mean_distance"] == pytest.approx(distances[1])
+    assert summary["mean_distance_sd"] == pytest.approx(np.std(distances, ddof=1))
