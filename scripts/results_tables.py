@@ -15,13 +15,19 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def _plus_minus(metrics: dict, key: str, scale: float = 1.0, digits: int = 2) -> str:
+    """`value ± sd` where the evaluation recorded a spread across draws (lines: 5 x 256 pairs)."""
+    text = f"{metrics[key] * scale:.{digits}f}"
+    return text + (f" ± {metrics[key + '_sd'] * scale:.{digits}f}" if key + "_sd" in metrics else "")
+
+
 def lines_table(results: dict) -> str:
     rows = ["| model | steps (images) | Mean Distance (x 10^-3) | Smoothness | paper MD (x 10^-3) | paper Smoothness |",
             "|---|---|---|---|---|---|"]
     for name, row in results.items():
         m, p = row["metrics"], row["paper"]
-        rows.append(f"| {name} | {row['step']:,} ({row['training_images']:,}) | {m['mean_distance'] * 1e3:.2f} | "
-                    f"{m['smoothness']:.3f} | {p['mean_distance'] * 1e3:.2f} | {p['smoothness']:.2f} |")
+        rows.append(f"| {name} | {row['step']:,} ({row['training_images']:,}) | {_plus_minus(m, 'mean_distance', 1e3)} | "
+                    f"{_plus_minus(m, 'smoothness', digits=3)} | {p['mean_distance'] * 1e3:.2f} | {p['smoothness']:.2f} |")
     return "\n".join(rows)
 
 
@@ -43,7 +49,8 @@ def lines_over_training(runs: Path) -> str:
         with np.load(runs / name / "history.npz") as archive:
             series[name] = {int(s): (d, m) for s, d, m in zip(archive["eval/step"], archive["eval/mean_distance"],
                                                                archive["eval/smoothness"])}
-    for step in sorted(set(series["lines-acai"]) & set(series["lines-baseline"])):
+    common = sorted(set(series["lines-acai"]) & set(series["lines-baseline"]))
+    for step in [s for s in common if s < 2000 or s % 1000 == 0 or s == common[-1]]:  # every 1,000 after the start
         cells = [f"{series[n][step][0] * 1e3:.2f} | {series[n][step][1]:.3f}" for n in ("lines-acai", "lines-baseline")]
         rows.append(f"| {step:,} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
@@ -68,7 +75,7 @@ def cards_table(pretrained: Path) -> str:
             continue
         manifest = json.loads((folder / "config.json").read_text())
         c, m, card = manifest["config"], manifest["metrics"], manifest["card"]
-        md = f"{m['mean_distance'] * 1e3:.2f}" if "mean_distance" in m else ""
+        md = _plus_minus(m, "mean_distance", 1e3) if "mean_distance" in m else ""
         rows.append(f"| [{folder.name}](../pretrained/{folder.name}/README.md) | {c['dataset']} | {c['architecture']}, "
                     f"{c['latent_size']} | {c['lam']:g} | {manifest['step']:,} | {card.get('wall_seconds', 0) / 60:.0f} min | "
                     f"{m.get('linear_probe', float('nan')):.2%} | {m.get('clustering', float('nan')):.2%} | {md} |")
