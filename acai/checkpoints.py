@@ -133,10 +133,21 @@ def update_metadata(folder: str | os.PathLike, metrics: dict[str, Any] | None = 
     manifest = read_manifest(folder)
     manifest["metrics"].update(metrics or {})
     manifest["card"].update(card or {})
-    handle, temporary = tempfile.mkstemp(prefix=".config.json.", dir=path.parent)
-    with os.fdopen(handle, "w") as stream:
-        stream.write(json.dumps(manifest, indent=2, default=float) + "\n")
-    os.replace(temporary, path)
+    write_atomic(path, json.dumps(manifest, indent=2, default=float) + "\n")
+
+
+def write_atomic(path: str | os.PathLike, content: str | bytes) -> None:
+    """Write a file so that readers (and a crash) see either the old content or the new, never half."""
+    path = Path(path)
+    data = content.encode() if isinstance(content, str) else content
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
 
 
 def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:

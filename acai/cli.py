@@ -173,7 +173,7 @@ def _evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
           f"latent {checkpoint.config.latent_size} lambda {checkpoint.config.lam:g}, step {checkpoint.step}")
     print(format_table(results))
     path = args.json or args.folder / "metrics.json"
-    path.write_text(json.dumps(results, indent=2) + "\n")
+    checkpoints.write_atomic(path, json.dumps(results, indent=2) + "\n")
     if not args.quick and args.json is None:
         checkpoints.update_metadata(args.folder, metrics=results)
     print(f"wrote {path} ({time.perf_counter() - started:.1f} s)")

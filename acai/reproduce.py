@@ -56,7 +56,7 @@ def reproduce(experiment: str, steps: int, runs: Path, report: Path, data_dir=No
         results[name] = {"step": trainer.step, "training_images": trainer.step * config.batch_size,
                          "metrics": metrics, "paper": _paper(name, config)}
         networks[name] = trainer.networks
-        (report / f"{name}-training.png").write_bytes(reports.training_curve_png(
+        checkpoints.write_atomic(report / f"{name}-training.png", reports.training_curve_png(
             trainer.history.as_array(), trainer.history.columns, trainer.evaluations, name))
         print(f"{name} at step {trainer.step}: {json.dumps(metrics)}", flush=True)
     rng = np.random.default_rng(7)
@@ -70,10 +70,10 @@ def reproduce(experiment: str, steps: int, runs: Path, report: Path, data_dir=No
         first, second = data.x_test[index[:4]], data.x_test[index[4:]]
         groups = [(f"mnist{size}", [f"mnist{size}-acai", f"mnist{size}-baseline"]) for size in (32, 256)]
     for label, names in groups:
-        (report / f"{label}-interpolations.png").write_bytes(
-            reports.comparison_png([(n, networks[n]) for n in names], first, second))
-    (report / f"{experiment}.json").write_text(json.dumps(results, indent=2) + "\n")
-    (report / f"{experiment}.md").write_text(_table(results) + "\n")
+        checkpoints.write_atomic(report / f"{label}-interpolations.png",
+                                 reports.comparison_png([(n, networks[n]) for n in names], first, second))
+    checkpoints.write_atomic(report / f"{experiment}.json", json.dumps(results, indent=2) + "\n")
+    checkpoints.write_atomic(report / f"{experiment}.md", _table(results) + "\n")
     _record_progress(report / f"{experiment}-progress.json", results)
     return results
 
@@ -86,7 +86,7 @@ def _record_progress(path: Path, results: dict) -> None:
         entries = {entry["step"]: entry for entry in progress.get(name, [])}
         entries[row["step"]] = {"step": row["step"], "metrics": row["metrics"]}
         progress[name] = [entries[step] for step in sorted(entries)]
-    path.write_text(json.dumps(progress, indent=2) + "\n")
+    checkpoints.write_atomic(path, json.dumps(progress, indent=2) + "\n")
 
 
 def _table(results: dict) -> str:

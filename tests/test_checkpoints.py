@@ -77,3 +77,18 @@ def test_zip_round_trip_and_bad_archives(saved, tmp_path):
     assert load_checkpoint(folder).step == 3
     with pytest.raises(CheckpointError, match="not a valid .zip"):
         checkpoints.extract_zip(b"GIF89a...", tmp_path / "bad")
+
+
+def test_write_atomic_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypatch):
+    target = tmp_path / "results.json"
+    checkpoints.write_atomic(target, "old")
+    checkpoints.write_atomic(target, b"new")
+    assert target.read_text() == "new"
+
+    def failing_replace(*_):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoints.os, "replace", failing_replace)
+    with pytest.raises(OSError, match="disk full"):
+        checkpoints.write_atomic(target, "half")
+    assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["results.json"]
