@@ -32,7 +32,8 @@ CARD = """# {name}
 | steps / training images | {steps:,} / {images:,} (the paper: 262,144 / 16,777,216) |
 | wall time | {wall} |
 | machine | {machine} |
-| command | `{command}` |
+| last training command | `{command}` (the run was trained in resumed chunks) |
+| to train it again in one call | `{from_scratch}` |
 
 ## Metrics (measured at export, paper's protocol)
 
@@ -40,11 +41,26 @@ CARD = """# {name}
 """
 
 
+def from_scratch_command(config, steps: int, name: str) -> str:
+    """One CLI call that trains the same model from the start (batches are addressed by step, so chunked
+    and uninterrupted runs see the same data)."""
+    options = [f"--dataset {config.dataset}", f"--architecture {config.architecture}", f"--latent-size {config.latent_size}"]
+    if config.architecture == "conv":
+        options += [f"--depth {config.depth}", f"--latent-width {config.latent_width}"]
+    options += [f"--lam {config.lam:g}", f"--gamma {config.gamma:g}", f"--seed {config.seed}", f"--steps {steps}"]
+    if config.dataset == "lines":
+        options.append("--eval-every 500")
+    return "python -m acai train " + " ".join(options) + f" --out runs/{name}"
+
+
 def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | None = None) -> None:
     checkpoint = checkpoints.load_checkpoint(run)
     config = checkpoint.config
     started = time.perf_counter()
     known = measured.get(run.name, {})
+    if not known and (target / checkpoints.CONFIG_FILE).exists():  # the shipped card measured this very step
+        shipped = checkpoints.read_manifest(target)
+        known = {"step": shipped["step"], "metrics": {k: v for k, v in shipped["metrics"].items() if k != "step"}}
     if known.get("step") == checkpoint.step:  # `python -m acai reproduce` measured this very checkpoint
         metrics = {"step": checkpoint.step, **known["metrics"]}
     else:
@@ -63,7 +79,8 @@ def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | 
         kind="(plain autoencoder baseline)" if config.is_baseline else "(ACAI)",
         learning_rate=config.learning_rate, batch_size=config.batch_size, steps=checkpoint.step,
         images=checkpoint.step * config.batch_size, wall=f"{hours:.2f} h", machine=card.get("machine", "?"),
-        command=card.get("command", "?"), metrics="| metric | value |\n|---|---|\n" + table))
+        command=card.get("command", "?"), from_scratch=from_scratch_command(config, checkpoint.step, target.name),
+        metrics="| metric | value |\n|---|---|\n" + table))
     if curves is not None and checkpoint.history.size:
         curves.mkdir(parents=True, exist_ok=True)
         (curves / f"{target.name}-training.png").write_bytes(reports.training_curve_png(
