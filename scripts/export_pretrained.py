@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -53,12 +55,22 @@ def from_scratch_command(config, steps: int, name: str) -> str:
     return "python -m acai train " + " ".join(options) + f" --out runs/{name}"
 
 
+def _same_training(target: Path, checkpoint) -> bool:
+    """Whether `target` already holds this checkpoint: same config and step and the same loss at every
+    step (weight files differ byte-wise between saves of identical weights, so they cannot tell)."""
+    if not (target / checkpoints.CONFIG_FILE).exists():
+        return False
+    shipped = checkpoints.load_checkpoint(target)
+    return (shipped.config == checkpoint.config and shipped.step == checkpoint.step
+            and np.array_equal(shipped.history, checkpoint.history))
+
+
 def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | None = None) -> None:
     checkpoint = checkpoints.load_checkpoint(run)
     config = checkpoint.config
     started = time.perf_counter()
     known = measured.get(run.name, {})
-    if not known and (target / checkpoints.CONFIG_FILE).exists():  # the shipped card measured this very step
+    if not known and _same_training(target, checkpoint):  # the shipped card measured this very model
         shipped = checkpoints.read_manifest(target)
         known = {"step": shipped["step"], "metrics": {k: v for k, v in shipped["metrics"].items() if k != "step"}}
     if known.get("step") == checkpoint.step:  # `python -m acai reproduce` measured this very checkpoint
