@@ -34,7 +34,7 @@ CARD = """# {name}
 | steps / training images | {steps:,} / {images:,} (the paper: 262,144 / 16,777,216) |
 | wall time | {wall} |
 | machine | {machine} |
-| last training command | `{command}` (the run was trained in resumed chunks) |
+| last training command | `{command}` |
 | to train it again in one call | `{from_scratch}` |
 
 ## Metrics (measured at export, paper's protocol)
@@ -95,7 +95,7 @@ def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | 
         metrics="| metric | value |\n|---|---|\n" + table))
     if curves is not None and checkpoint.history.size:
         curves.mkdir(parents=True, exist_ok=True)
-        (curves / f"{target.name}-training.png").write_bytes(reports.training_curve_png(
+        checkpoints.write_atomic(curves / f"{target.name}-training.png", reports.training_curve_png(
             checkpoint.history, HISTORY_COLUMNS, checkpoint.evaluations, target.name))
     print(f"{run} -> {target}: {json.dumps(metrics)} ({time.perf_counter() - started:.0f} s)")
 
