@@ -133,7 +133,13 @@ def test_a_person_explores_and_trains(server, browser, tmp_path):
     other.screenshot(path=SHOTS / "5-second-tab.png", full_page=True)
     assert _metric(page, "step") > 5  # the first tab's model is untouched by the second
 
-    page.get_by_role("button", name="Pause").click()
+    pause = page.get_by_role("button", name="Pause")
+    pause.click()
+    # The page has taken the click once it re-renders Pause disabled; a chunk already in flight may still
+    # finish and show one more step before that, so the step is read only then.
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('button')].some(b => b.innerText.trim() === 'Pause' && b.disabled)",
+        timeout=30_000)
     _wait_idle(page)
     paused = _metric(page, "step")
     page.wait_for_timeout(2000)
