@@ -14,6 +14,7 @@ st.set_page_config(page_title="ACAI Explorer", page_icon=":material/blur_linear:
 pages = [
     st.Page("app_pages/interpolate.py", title="Interpolate", icon=":material/linear_scale:", default=True),
     st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    st.Page("app_pages/race.py", title="Race", icon=":material/sprint:"),
     st.Page("app_pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
     st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
 ]

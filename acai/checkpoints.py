@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from acai.config import Config
+from acai.networks import ACAINetworks
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -46,7 +47,7 @@ class Checkpoint:
     """What a checkpoint folder holds, loaded into memory."""
 
     config: Config
-    networks: Any  # acai.networks.ACAINetworks
+    networks: ACAINetworks
     step: int
     num_classes: int
     metrics: dict[str, Any]
@@ -182,8 +183,6 @@ def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
     Raises:
         CheckpointError: missing files, checksum mismatch, or weights that do not fit the config.
     """
-    from acai.networks import ACAINetworks  # deferred: keeps `import acai.checkpoints` light
-
     folder = Path(folder)
     manifest = read_manifest(folder)
     for name, expected in manifest["files"].items():
@@ -230,38 +229,6 @@ def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
         optimizer_state=optimizer_state,
         path=folder,
     )
-
-
-def save_trainer(folder: str | os.PathLike, trainer, metrics: dict[str, Any] | None = None,
-                 card: dict[str, Any] | None = None) -> Path:
-    """Checkpoint a Trainer with everything needed to resume it exactly."""
-    return save_checkpoint(
-        folder, trainer.networks, trainer.config, trainer.step,
-        optimizer_state=trainer.optimizer_state(), history=trainer.history.as_array(),
-        evaluations=trainer.evaluations, metrics=metrics, card=card,
-    )
-
-
-def restore_trainer(folder: str | os.PathLike, dataset, strategy=None):
-    """A Trainer that continues exactly where the checkpoint in `folder` stopped (optionally under
-    a tf.distribute strategy: the networks are rebuilt in its scope)."""
-    import contextlib
-
-    from acai.training import History, Trainer
-
-    with strategy.scope() if strategy is not None else contextlib.nullcontext():
-        checkpoint = load_checkpoint(folder)
-    trainer = Trainer(checkpoint.config, dataset, networks=checkpoint.networks, strategy=strategy)
-    if checkpoint.optimizer_state:
-        try:
-            trainer.load_optimizer_state(checkpoint.optimizer_state)
-        except ValueError as error:
-            raise CheckpointError(f"{folder}: {error}") from None
-    trainer.step = checkpoint.step
-    if checkpoint.history.size:
-        trainer.history = History(checkpoint.history)
-    trainer.evaluations = list(checkpoint.evaluations)
-    return trainer
 
 
 def to_zip_bytes(folder: str | os.PathLike) -> bytes:

@@ -30,6 +30,13 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m acai", description="Train and evaluate ACAI autoencoders.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -51,12 +58,23 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
     train.add_argument("--checkpoint-every", type=_positive_int, default=500, help="steps between checkpoints")
     train.add_argument("--eval-every", type=_non_negative_int, default=0,
-                       help="steps between benchmark evaluations kept in the history (lines only; 0 = off)")
+                       help="steps between live evaluations kept in the history (lines benchmark on 64 pairs, "
+                            "or mid-path distance on images; 0 = off)")
     train.add_argument("--data-dir", help=f"folder with Keras-layout .npz files (default ${'ACAI_DATA_DIR'})")
     train.add_argument("--distribute", choices=("none", "mirrored"), default="none",
                        help="mirrored: data-parallel over this machine's GPUs (tf.distribute.MirroredStrategy)")
     train.add_argument("--cpu-replicas", type=_positive_int, default=1,
                        help="with --distribute mirrored and no GPU: split the CPU into N logical devices (for testing)")
+
+    race = commands.add_parser("race", help="ACAI against the plain autoencoder, trained in lockstep")
+    race.add_argument("--preset", choices=sorted(PRESETS), default="demo-lines",
+                      help="the model both sides use (demo-* presets separate within minutes on a CPU)")
+    race.add_argument("--seconds", type=_positive_float, default=60.0, help="race time (compilation included)")
+    race.add_argument("--out", type=Path, required=True, help="DIR: the two models go to DIR/acai and DIR/baseline")
+    race.add_argument("--lam", "--lambda", dest="lam", type=float, help="ACAI's lambda (default: the preset's)")
+    race.add_argument("--seed", type=int, help="random seed of both sides")
+    race.add_argument("--eval-every", type=_positive_int, help="steps between evaluations (default: the preset's)")
+    race.add_argument("--data-dir")
 
     again = commands.add_parser("reproduce", help="train (or continue) and evaluate the paper's comparisons")
     again.add_argument("experiment", choices=("lines", "mnist"))
@@ -107,8 +125,9 @@ def make_strategy(distribute: str, cpu_replicas: int = 1):
 
 
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from acai import checkpoints, runner
+    from acai import checkpoints, driver
     from acai.data import DatasetError, load_dataset
+    from acai.driver import TrainingRun
     from acai.training import Trainer
 
     if args.resume:
@@ -125,7 +144,10 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                  ("--batch", args.batch), ("--seed", args.seed)) if value is not None]
         if given:
             parser.error(f"--resume continues the checkpoint's own settings; drop {', '.join(given)}")
-        config = config.replace(**{k: v for k, v in (("lam", args.lam), ("gamma", args.gamma)) if v is not None})
+        try:
+            config = config.replace(**{k: v for k, v in (("lam", args.lam), ("gamma", args.gamma)) if v is not None})
+        except ValueError as error:
+            parser.error(str(error))
     else:
         config = _config_from_args(args, parser)
     folder = args.out or _default_folder(config)
@@ -137,18 +159,64 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(str(error))
     strategy = make_strategy(args.distribute, args.cpu_replicas)
     try:
-        trainer = (checkpoints.restore_trainer(folder, dataset, strategy=strategy) if args.resume
-                   else Trainer(config, dataset, strategy=strategy))
+        run = (TrainingRun.restore(folder, dataset, strategy=strategy, eval_every=args.eval_every) if args.resume
+               else TrainingRun(Trainer(config, dataset, strategy=strategy), eval_every=args.eval_every))
     except ValueError as error:  # e.g. a batch that does not split over the replicas
         parser.error(str(error))
-    trainer.set_regularization(config.lam, config.gamma)  # --resume may change lambda and gamma
+    run.trainer.set_regularization(config.lam, config.gamma)  # --resume may change lambda and gamma
     card = checkpoints.read_manifest(folder)["card"] if args.resume else {}
-    diverged = runner.train_and_checkpoint(trainer, folder, args.steps, card=card, eval_every=args.eval_every,
-                                           checkpoint_every=args.checkpoint_every, command=runner.command_line())
+    diverged = driver.train_and_checkpoint(run, folder, args.steps, card=card,
+                                           checkpoint_every=args.checkpoint_every, command=driver.command_line())
     if diverged:
         print(f"error: {diverged}", file=sys.stderr)
         return 1
-    print(f"saved {folder} at step {trainer.step}")
+    print(f"saved {folder} at step {run.step}")
+    return 0
+
+
+def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from acai import race as racing
+    from acai.data import DatasetError, load_dataset
+    from acai.driver import command_line
+    from acai.machine import machine_description, matmul_rate
+
+    try:
+        config = PRESETS[args.preset].replace(**{k: v for k, v in (("lam", args.lam), ("seed", args.seed))
+                                                  if v is not None})
+        dataset = load_dataset(config.dataset, data_dir=args.data_dir, seed=config.seed)
+    except (ValueError, DatasetError) as error:
+        parser.error(str(error))
+    for side in racing.SIDES:
+        if (args.out / side / "config.json").exists():
+            parser.error(f"{args.out / side} already holds a checkpoint; choose another --out")
+    print(f"{machine_description()}; float32 matmul {matmul_rate() / 1e9:.0f} GFLOP/s", flush=True)
+    race = racing.Race(config, dataset, eval_every=args.eval_every or racing.eval_every_for(args.preset))
+    print(f"race {args.preset}: ACAI (lambda {config.lam:g}) against lambda 0, {config.dataset}, "
+          f"{config.architecture}, latent {config.latent_size}, lr {config.learning_rate:g}, batch "
+          f"{config.batch_size}, for {args.seconds:g} s", flush=True)
+    print(racing.table_header(race.metric), flush=True)
+    printed = 0
+    while race.seconds < args.seconds:
+        reports = race.advance(race.eval_every)
+        for standing in race.standings[printed:]:
+            print(racing.table_row(standing), flush=True)
+        printed = len(race.standings)
+        diverged = [report.diverged for report in reports.values() if report.diverged]
+        if diverged:
+            print(f"error: {diverged[0]}", file=sys.stderr)
+            break
+    separated = race.separated_at() if race.metric == "mean_distance" else None
+    if race.metric != "mean_distance":
+        last = race.standings[-1] if race.standings else None
+        print(f"mid-path distance ratio baseline/ACAI after {race.seconds:.0f} s: "
+              f"{last.ratio:.2f}" if last else "no evaluation yet")
+    elif separated is not None:
+        print(f"separated after {separated.seconds:.0f} s (step {separated.step}: ACAI's Mean Distance "
+              f"{racing.SEPARATION_RATIO:g}x below the baseline's and staying so)")
+    else:
+        print(f"not separated within {race.seconds:.0f} s")
+    for side, folder in race.save(args.out, card={"command": command_line()}).items():
+        print(f"saved {folder} ({side}, step {race.trainer(side).step})")
     return 0
 
 
@@ -186,6 +254,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "train":
         return _train(args, parser)
+    if args.command == "race":
+        return _race(args, parser)
     if args.command == "reproduce":
         from acai.data import DatasetError
         from acai.reproduce import reproduce

@@ -1,10 +1,11 @@
 """One frozen configuration that flows from the CLI or the app through data, networks,
-trainer and checkpoint. Defaults are the paper's (REFERENCE.md)."""
+trainer and checkpoint. Defaults are the paper's (docs/METHOD.md)."""
 
 from __future__ import annotations
 
 import dataclasses
 import math
+import numbers
 from typing import Any
 
 DATASETS = ("lines", "mnist", "fashion_mnist", "digits")
@@ -27,7 +28,7 @@ class Config:
     depth: int = 16  # filters of the first conv; widths double at each scale
     latent_size: int = 32  # total number of latent units
     latent_width: int = 4  # spatial size of the conv latent map (ignored by mlp)
-    mlp_width: int = 1000  # hidden width of the seed's MLP variant
+    mlp_width: int = 1000  # hidden width of the MLP variant (the blog-post notebook's: 1000)
     lam: float = 0.5  # lambda, the paper's advweight: weight of the adversarial term
     gamma: float = 0.2  # the paper's reg: blend of input and reconstruction fed to the critic
     learning_rate: float = 1e-4
@@ -36,6 +37,13 @@ class Config:
     channels: int = 1
 
     def __post_init__(self) -> None:
+        for name in ("lam", "gamma", "learning_rate"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        for name in ("depth", "latent_size", "latent_width", "mlp_width", "batch_size", "seed", "channels"):
+            if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), numbers.Integral):
+                raise ValueError(f"{name} must be an integer, got {getattr(self, name)!r}")
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}")
         if self.architecture not in ARCHITECTURES:
@@ -87,14 +95,18 @@ class Config:
         """lambda = 0 is the plain autoencoder (its critic still trains, as a monitor)."""
         return self.lam == 0
 
-    def replace(self, **changes: Any) -> "Config":
+    def same_model_as(self, other: Config) -> bool:
+        """True if the two differ at most in lambda and gamma (which can change during training)."""
+        return self.replace(lam=0.0, gamma=0.0) == other.replace(lam=0.0, gamma=0.0)
+
+    def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, values: dict[str, Any]) -> "Config":
+    def from_dict(cls, values: dict[str, Any]) -> Config:
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
@@ -102,7 +114,7 @@ class Config:
         return cls(**values)
 
 
-# The paper's settings (REFERENCE.md), by name. The CLI's --preset and the app start here.
+# The paper's settings (docs/METHOD.md), by name. The CLI's --preset and the app start here.
 PRESETS: dict[str, Config] = {
     "lines32": Config(dataset="lines", depth=16, latent_width=2, latent_size=64),
     "mnist32": Config(dataset="mnist", depth=16, latent_width=4, latent_size=32),
@@ -111,6 +123,17 @@ PRESETS: dict[str, Config] = {
     "digits32": Config(dataset="digits", depth=16, latent_width=4, latent_size=32),
     "mnist_mlp": Config(dataset="mnist", architecture="mlp", latent_size=32),
 }
+
+# Demo presets for live races on a CPU: the paper's losses and step, but a smaller network, a higher
+# learning rate (and batch) chosen by bench/demo_sweep.py (docs/DEMO_PRESETS.md), so that ACAI and the
+# plain autoencoder part within about a minute instead of half an hour. Not the paper's settings.
+DEMO_PRESETS: dict[str, Config] = {
+    "demo-lines": Config(dataset="lines", architecture="mlp", mlp_width=256, latent_size=32, learning_rate=1e-3),
+    "demo-mnist": Config(dataset="mnist", architecture="mlp", mlp_width=512, latent_size=32, learning_rate=3e-4),
+    "demo-fashion": Config(dataset="fashion_mnist", architecture="mlp", mlp_width=512, latent_size=32,
+                           learning_rate=3e-4),
+}
+PRESETS.update(DEMO_PRESETS)
 
 
 def default_config(dataset: str, architecture: str = "conv") -> Config:

@@ -57,7 +57,7 @@ class Dataset:
     def class_names(self) -> list[str]:
         return CLASS_NAMES[self.name]
 
-    def batch_sampler(self, batch_size: int, seed: int) -> "BatchSampler":
+    def batch_sampler(self, batch_size: int, seed: int) -> BatchSampler:
         return BatchSampler(self, batch_size, seed)
 
 

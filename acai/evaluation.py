@@ -8,15 +8,24 @@ from __future__ import annotations
 import numpy as np
 
 from acai import interpolation, lines, metrics
+from acai.config import Config
 from acai.data import Dataset
 
-# The paper's published figures shown beside ours: only those this project has from a checked source
-# (REFERENCE.md and the issues: Table 1, and ACAI's MNIST linear probe in section 5).
+MIDPOINT_REFERENCE = 10_000  # training images the mid-path frames are compared with
+
+# The paper's published figures shown beside ours (docs/METHOD.md says where each comes from):
+# Table 1's ACAI and baseline rows, and ACAI's MNIST linear probe in section 5.
 PAPER = {
     "lines": {"acai": {"mean_distance": 0.24e-3, "smoothness": 0.10},
               "baseline": {"mean_distance": 6.88e-3, "smoothness": 0.44}},
     "mnist": {"acai": {32: {"linear_probe": 0.983}, 256: {"linear_probe": 0.990}}},
 }
+
+
+def paper_figures(config: Config) -> dict[str, float]:
+    """The paper's published figures for a model like this one (dataset, ACAI or baseline, latent size)."""
+    figures = PAPER.get(config.dataset, {}).get("baseline" if config.is_baseline else "acai", {})
+    return figures.get(config.latent_size, {}) if config.dataset == "mnist" else figures
 
 
 def lines_benchmark(networks, pairs: int = 256, steps: int = 16, seed: int = 1) -> dict[str, float]:
@@ -39,6 +48,32 @@ def lines_benchmark_draws(networks, draws: int = 5, pairs: int = 256) -> dict[st
         result[key] = float(np.median(values))
         result[f"{key}_sd"] = float(np.std(values, ddof=1)) if draws > 1 else 0.0
     return result
+
+
+_references: dict[tuple[str, int], np.ndarray] = {}
+
+
+def _midpoint_reference(dataset: Dataset) -> np.ndarray:
+    key = (dataset.name, id(dataset.x_train))
+    if key not in _references:
+        _references[key] = metrics.unit_rows(dataset.x_train[:MIDPOINT_REFERENCE])
+    return _references[key]
+
+
+def midpoint_realism(networks, dataset: Dataset, pairs: int = 64, seed: int = 1) -> dict[str, float]:
+    """How real the middle of an interpolation looks, for image datasets (this project's measure; the
+    paper has none for MNIST): `pairs` random pairs of test images are decoded at alpha = 0.5, and
+    each frame's cosine distance to its nearest of the first 10,000 training images is averaged.
+    A blurry overlay of two digits scores high; a frame that looks like some real digit scores low.
+
+    Returns:
+        {"midpoint_distance": mean distance}.
+    """
+    index = np.random.default_rng([seed, 5]).choice(len(dataset.x_test), size=2 * pairs, replace=False)
+    latents = interpolation.encode(networks, dataset.x_test[index])
+    middles = interpolation.decode(networks, 0.5 * latents[:pairs] + 0.5 * latents[pairs:])
+    distances, _ = metrics.nearest_cosine(middles, _midpoint_reference(dataset))
+    return {"midpoint_distance": float(distances.mean())}
 
 
 def representation(networks, dataset: Dataset, max_train: int = 60_000, restarts: int = 10,

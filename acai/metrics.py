@@ -11,6 +11,34 @@ from acai import lines
 _CHUNK = 2048
 
 
+def nearest_cosine(images: np.ndarray, reference: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each image, the cosine distance (on raw flattened pixels) to its nearest reference image.
+
+    Args:
+        images: (M, ...) any shape per image.
+        reference: (R, D) flattened reference images; rows of unit norm.
+    Returns:
+        distances (M,) float64 and the index of the nearest reference (M,) int64.
+    """
+    flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    distances = np.empty(len(flat))
+    nearest = np.empty(len(flat), dtype=np.int64)
+    for begin in range(0, len(flat), _CHUNK):
+        block = flat[begin : begin + _CHUNK]
+        norms = np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)
+        similarity = (block / norms) @ reference.T  # (chunk, R) cosine similarities
+        index = np.argmax(similarity, axis=1)
+        nearest[begin : begin + _CHUNK] = index
+        distances[begin : begin + _CHUNK] = 1.0 - similarity[np.arange(len(block)), index]
+    return distances, nearest
+
+
+def unit_rows(images: np.ndarray) -> np.ndarray:
+    """(R, ...) images -> (R, D) float64 flattened rows of unit norm: a reference set for nearest_cosine."""
+    flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    return flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-12)
+
+
 def nearest_reference_lines(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cosine distance to, and angle of, the nearest of the 10,000 reference lines.
 
@@ -20,16 +48,7 @@ def nearest_reference_lines(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]
         distances (M,) float64 and angles (M,) float64.
     """
     reference, angles = lines.reference_set()
-    flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
-    distances = np.empty(len(flat))
-    nearest = np.empty(len(flat), dtype=np.int64)
-    for begin in range(0, len(flat), _CHUNK):
-        block = flat[begin : begin + _CHUNK]
-        norms = np.maximum(np.linalg.norm(block, axis=1, keepdims=True), 1e-12)
-        similarity = (block / norms) @ reference.T  # (chunk, 10000) cosine similarities
-        index = np.argmax(similarity, axis=1)
-        nearest[begin : begin + _CHUNK] = index
-        distances[begin : begin + _CHUNK] = 1.0 - similarity[np.arange(len(block)), index]
+    distances, nearest = nearest_cosine(images, reference)
     return distances, angles[nearest]
 
 

@@ -1,4 +1,5 @@
-"""Encoder, decoder and critic builders: the official convolutional architecture and the seed's MLP.
+"""Encoder, decoder and critic builders: the official convolutional architecture and
+the MLP of the TensorFlow 2.0 blog-post notebook this project started from (docs/METHOD.md).
 
 All builders return Functional Keras models. The critic is the encoder's architecture with its
 own weights, its output averaged into one scalar per image.
@@ -20,7 +21,7 @@ def conv_initializer() -> keras.initializers.Initializer:
 
 
 def mlp_initializer() -> keras.initializers.Initializer:
-    """The seed notebook's init: VarianceScaling(0.2, fan_in, truncated normal)."""
+    """The blog-post notebook's init: VarianceScaling(0.2, fan_in, truncated normal)."""
     return keras.initializers.VarianceScaling(scale=0.2, mode="fan_in", distribution="truncated_normal")
 
 
@@ -56,7 +57,7 @@ def _conv_encoder_stack(inputs, config: Config, output_channels: int):
 
 def _mlp_encoder_stack(inputs, config: Config):
     """Dense(1000)-Dense(1000) with LeakyReLU, then the projection to the latent size that the
-    seed's printed code forgot."""
+    notebook's printed code forgot."""
     x = layers.Flatten()(inputs)
     for _ in range(2):
         x = _leaky()(layers.Dense(config.mlp_width, kernel_initializer=mlp_initializer())(x))
@@ -91,7 +92,7 @@ def build_decoder(config: Config) -> keras.Model:
         x = inputs
         for _ in range(2):
             x = _leaky()(layers.Dense(config.mlp_width, kernel_initializer=mlp_initializer())(x))
-        # The seed's last Dense lacked its size: one unit per pixel. Its sigmoid on [0, 1] data
+        # The notebook's last Dense lacked its size: one unit per pixel. Its sigmoid on [0, 1] data
         # becomes 2 * sigmoid - 1 on our [-1, 1] data, the same function under the affine map.
         x = layers.Dense(config.image_shape[0] * config.image_shape[1] * config.channels,
                          kernel_initializer=mlp_initializer(), activation="sigmoid")(x)
@@ -124,6 +125,12 @@ class ACAINetworks(keras.Model):
         self.critic = build_critic(config)
         self.probe = build_probe(config, num_classes)
         self.built = True  # the four Functional parts are built; nothing is left to infer
+
+    def copy(self) -> ACAINetworks:
+        """Independent networks with the same weights (the app's snapshots, a race's twin start)."""
+        twin = ACAINetworks(self.config, self.probe.output_shape[-1])
+        twin.set_weights(self.get_weights())
+        return twin
 
     def call(self, images):
         """Reconstruction of a batch (N, 32, 32, C)."""

@@ -10,9 +10,10 @@ from pathlib import Path
 
 import numpy as np
 
-from acai import checkpoints, evaluation, lines, reports, runner
+from acai import checkpoints, driver, evaluation, lines, reports
 from acai.config import PRESETS, Config
 from acai.data import load_dataset
+from acai.driver import TrainingRun
 from acai.training import Trainer
 
 EXPERIMENTS: dict[str, dict[str, Config]] = {
@@ -22,20 +23,16 @@ EXPERIMENTS: dict[str, dict[str, Config]] = {
 }
 
 
-def _trainer(folder: Path, config: Config, data_dir) -> Trainer:
+def _training_run(folder: Path, config: Config, data_dir, eval_every: int) -> TrainingRun:
     dataset = load_dataset(config.dataset, data_dir=data_dir, seed=config.seed)
     if (folder / checkpoints.CONFIG_FILE).exists():
-        trainer = checkpoints.restore_trainer(folder, dataset)
-        if trainer.config.replace(lam=0, gamma=0) != config.replace(lam=0, gamma=0) or trainer.config.lam != config.lam:
+        run = TrainingRun.restore(folder, dataset, eval_every=eval_every)
+        if not run.trainer.config.same_model_as(config) or run.trainer.config.lam != config.lam:
             raise ValueError(f"{folder} holds a different model than {config}; move it away or pick --runs")
-        return trainer
-    return Trainer(config, dataset)
+        return run
+    return TrainingRun(Trainer(config, dataset), eval_every=eval_every)
 
-
-def _paper(name: str, config: Config) -> dict:
-    kind = "baseline" if config.is_baseline else "acai"
-    paper = evaluation.PAPER.get(config.dataset, {}).get(kind, {})
-    return paper.get(config.latent_size, {}) if config.dataset == "mnist" else paper
+LINES_EVAL_EVERY = 500  # steps between the lines benchmark's evaluations kept in the history
 
 
 def reproduce(experiment: str, steps: int, runs: Path, report: Path, data_dir=None, quick: bool = False) -> dict:
@@ -44,20 +41,21 @@ def reproduce(experiment: str, steps: int, runs: Path, report: Path, data_dir=No
     results, networks = {}, {}
     for name, config in EXPERIMENTS[experiment].items():
         folder = runs / name
-        trainer = _trainer(folder, config, data_dir)
-        remaining = max(0, steps - trainer.step)
+        run = _training_run(folder, config, data_dir, eval_every=LINES_EVAL_EVERY if experiment == "lines" else 0)
+        remaining = max(0, steps - run.step)
         if remaining:
-            diverged = runner.train_and_checkpoint(
-                trainer, folder, remaining, card=checkpoints.read_manifest(folder)["card"] if folder.exists() else {},
-                eval_every=500 if experiment == "lines" else 0, command=runner.command_line())
+            diverged = driver.train_and_checkpoint(
+                run, folder, remaining, card=checkpoints.read_manifest(folder)["card"] if folder.exists() else {},
+                command=driver.command_line())
             if diverged:
                 raise RuntimeError(diverged)
+        trainer = run.trainer
         metrics = evaluation.evaluate(trainer.networks, trainer.dataset, quick=quick)
         results[name] = {"step": trainer.step, "training_images": trainer.step * config.batch_size,
-                         "metrics": metrics, "paper": _paper(name, config)}
+                         "metrics": metrics, "paper": evaluation.paper_figures(config)}
         networks[name] = trainer.networks
         checkpoints.write_atomic(report / f"{name}-training.png", reports.training_curve_png(
-            trainer.history.as_array(), trainer.history.columns, trainer.evaluations, name))
+            trainer.history.as_array(), trainer.history.columns, run.evaluations, name))
         print(f"{name} at step {trainer.step}: {json.dumps(metrics)}", flush=True)
     rng = np.random.default_rng(7)
     if experiment == "lines":

@@ -1,7 +1,9 @@
-"""ACAI training: one compiled step that reads like the paper, and a trainer that runs it in chunks.
+"""ACAI training: the compiled step and a Trainer that runs it in chunks of steps.
 
-The step (REFERENCE.md, the authors' order): one forward pass gives both losses; the autoencoder,
-critic and linear-probe gradients are all computed before any update is applied.
+The step follows the authors' order (docs/METHOD.md): one forward pass gives every loss
+(`losses.acai_losses`); the autoencoder, critic and linear-probe gradients are all computed before
+any update is applied. Periodic evaluations, checkpoints and the loop around chunks live in
+`acai.driver`.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from acai import losses
+from acai.checkpoints import Checkpoint
 from acai.config import ADAM_EPSILON, Config
 from acai.data import Dataset
 from acai.networks import ACAINetworks
@@ -24,39 +27,47 @@ HISTORY_COLUMNS = ("step",) + LOSS_NAMES + ("lam", "gamma")
 
 
 class History:
-    """Per-step records of every loss term and the lambda/gamma in force, appended in chunks."""
+    """Per-step records of every loss term and the lambda/gamma in force, appended in chunks.
+
+    Thread-safe: the app reads it while a training thread appends.
+    """
 
     columns = HISTORY_COLUMNS
 
     def __init__(self, rows: np.ndarray | None = None):
         self._chunks: list[np.ndarray] = []
+        self._lock = threading.Lock()
         if rows is not None and len(rows):
             self._chunks.append(np.asarray(rows, dtype=np.float64).reshape(-1, len(self.columns)))
 
     def append(self, rows: np.ndarray) -> None:
         if len(rows):
-            self._chunks.append(np.asarray(rows, dtype=np.float64))
+            with self._lock:
+                self._chunks.append(np.asarray(rows, dtype=np.float64))
 
     def as_array(self) -> np.ndarray:
         """(steps, len(columns)) float64."""
-        if len(self._chunks) > 1:
-            self._chunks = [np.concatenate(self._chunks)]
-        return self._chunks[0] if self._chunks else np.zeros((0, len(self.columns)))
+        with self._lock:
+            if len(self._chunks) > 1:
+                self._chunks = [np.concatenate(self._chunks)]
+            return self._chunks[0] if self._chunks else np.zeros((0, len(self.columns)))
 
     def column(self, name: str) -> np.ndarray:
         return self.as_array()[:, self.columns.index(name)]
 
     def __len__(self) -> int:
-        return sum(len(chunk) for chunk in self._chunks)
+        with self._lock:
+            return sum(len(chunk) for chunk in self._chunks)
 
     def last(self) -> dict[str, float]:
-        rows = self.as_array()
-        return dict(zip(self.columns, rows[-1].tolist())) if len(rows) else {}
+        with self._lock:
+            last = self._chunks[-1][-1] if self._chunks else None
+        return {} if last is None else dict(zip(self.columns, last.tolist()))
 
 
 @dataclasses.dataclass(frozen=True)
 class RunReport:
-    """What one call of Trainer.run did."""
+    """What one call of Trainer.run (or TrainingRun.advance) did."""
 
     steps: int
     seconds: float
@@ -67,6 +78,15 @@ class RunReport:
     @property
     def images_per_second(self) -> float:
         return 0.0 if self.seconds <= 0 else self.steps * self.batch_size / self.seconds
+
+    @property
+    def steps_per_second(self) -> float:
+        return 0.0 if self.seconds <= 0 else self.steps / self.seconds
+
+    def then(self, later: RunReport) -> RunReport:
+        """This report followed by `later`, as one."""
+        return RunReport(self.steps + later.steps, self.seconds + later.seconds, self.batch_size,
+                         self.diverged or later.diverged, self.stopped or later.stopped)
 
 
 def make_adam(config: Config) -> keras.optimizers.Adam:
@@ -111,11 +131,22 @@ class Trainer:
         self.gamma = tf.Variable(config.gamma, dtype=tf.float32, trainable=False, name="gamma")
         self.step = 0
         self.history = History()
-        self.evaluations: list[dict[str, float]] = []  # periodic benchmark results, by step
         self.sampler = dataset.batch_sampler(config.batch_size, config.seed)
         self._stop_event = threading.Event()
         self._lock = threading.Lock()  # one run at a time on this trainer
-        self.train_step = tf.function(self._distributed_step)
+        self.compiled_step = tf.function(self._distributed_step)
+
+    @classmethod
+    def from_checkpoint(cls, checkpoint: Checkpoint, dataset: Dataset,
+                        strategy: tf.distribute.Strategy | None = None) -> Trainer:
+        """A trainer that continues exactly where `checkpoint` stopped: its networks, optimizer
+        moments, step and history. (Under a strategy, load the checkpoint inside its scope.)"""
+        trainer = cls(checkpoint.config, dataset, networks=checkpoint.networks, strategy=strategy)
+        if checkpoint.optimizer_state:
+            trainer.load_optimizer_state(checkpoint.optimizer_state)
+        trainer.step = checkpoint.step
+        trainer.history = History(checkpoint.history if checkpoint.history.size else None)
+        return trainer
 
     @property
     def config(self) -> Config:
@@ -140,100 +171,80 @@ class Trainer:
                 raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
             self.gamma.assign(gamma)
 
+    def alpha(self, step, batch: int, replica=0):
+        """The step's alphas: u ~ U(0, 1) folded into [0, 0.5], from a stateless generator keyed by
+        (seed, replica, step), so a resumed run (and a race partner) draws exactly the same ones."""
+        seed = tf.stack([tf.cast(self._base_config.seed + 1_000_003 * replica, tf.int64), tf.cast(step, tf.int64)])
+        return losses.fold_alpha(tf.random.stateless_uniform([batch], seed=seed))
+
     def _distributed_step(self, images, labels, step):
-        """Runs _train_step on every replica; returns the replica-averaged losses and the applied flag."""
-        values, applied = self.strategy.run(self._train_step, args=(images, labels, step))
+        """Runs _replica_step on every replica; returns the replica-averaged losses (6,) and whether
+        the updates were applied."""
+        values, applied = self.strategy.run(self._replica_step, args=(images, labels, step))
         mean = tf.distribute.ReduceOp.MEAN
         return self.strategy.reduce(mean, values, axis=None), self.strategy.reduce(mean, applied, axis=None) > 0.5
 
-    def _train_step(self, images, labels, step):
-        """One ACAI step on this replica's slice of the batch.
+    def _replica_step(self, images, labels, step):
+        """One ACAI step on this replica's slice of the batch (with one device: the whole batch).
 
         Returns the losses (6,) and 1.0 if the updates were applied (every replica finite), else 0.0.
         """
-        encoder, decoder, critic, probe = (
-            self.networks.encoder, self.networks.decoder, self.networks.critic, self.networks.probe,
-        )
         context = tf.distribute.get_replica_context()
         replicas, replica = context.num_replicas_in_sync, context.replica_id_in_sync_group
         share = tf.shape(images)[0] // replicas
         images = images[replica * share : (replica + 1) * share]  # each replica pairs within its slice
         labels = labels[replica * share : (replica + 1) * share]
-        batch = tf.shape(images)[0]
-        # alpha ~ U(0, 1) folded into [0, 0.5]; stateless and keyed by step, so a resume is exact.
-        seed = tf.stack([tf.cast(self._base_config.seed + 1_000_003 * replica, tf.int64), tf.cast(step, tf.int64)])
-        alpha = losses.fold_alpha(tf.random.stateless_uniform([batch], seed=seed))
+        alpha = self.alpha(step, tf.shape(images)[0], replica)
         with tf.GradientTape(persistent=True) as tape:
-            latents = encoder(images, training=True)  # z = f(x)
-            reconstructions = decoder(latents, training=True)  # x' = g(z)
-            mixed = decoder(losses.mix_with_reversed(latents, alpha), training=True)  # g(z_mix)
-            critic_on_mix = critic(mixed, training=True)  # d(x_mix)
-            blend = losses.blend_with_input(images, reconstructions, self.gamma)
-            critic_on_blend = critic(blend, training=True)  # d(gamma x + (1 - gamma) x')
-            reconstruction = losses.reconstruction_loss(images, reconstructions)
-            adversarial = losses.adversarial_loss(critic_on_mix)
-            autoencoder_total = reconstruction + self.lam * adversarial
-            critic_alpha = losses.critic_alpha_loss(critic_on_mix, alpha)
-            critic_real = losses.critic_real_loss(critic_on_blend)
-            critic_total = critic_alpha + critic_real
-            logits = probe(tf.stop_gradient(latents), training=True)  # no gradient reaches f
-            probe_loss = tf.reduce_mean(
-                tf.nn.sparse_softmax_cross_entropy_with_logits(labels=labels, logits=logits)
-            )
-            # The optimizers sum the gradients of all replicas: each replica's share of the mean
-            # is its loss / replicas (recorded on the tape, like every op the gradients go through).
-            scale = 1.0 / replicas
-            scaled = [autoencoder_total * scale, critic_total * scale, probe_loss * scale]
+            terms = losses.acai_losses(self.networks, images, labels, alpha, self.lam, self.gamma)
+            # The optimizers sum the replicas' gradients: each replica minimises its share of the mean.
+            totals = [terms.autoencoder / replicas, terms.critic / replicas, terms.probe / replicas]
         # Every gradient from the same forward pass, before any update.
-        ae_gradients = tape.gradient(scaled[0], self.ae_variables)
-        critic_gradients = tape.gradient(scaled[1], self.critic_variables)
-        probe_gradients = tape.gradient(scaled[2], self.probe_variables)
+        gradient_sets = [tape.gradient(total, variables)
+                         for total, (_, variables) in zip(totals, self._optimizer_pairs())]
         del tape
-        values = [reconstruction, adversarial, critic_alpha, critic_real, probe_loss]
+        values = [terms.reconstruction, terms.adversarial, terms.critic_alpha, terms.critic_real, terms.probe]
+        applied = self._apply_if_finite(values, gradient_sets, context)
+        return tf.stack(values + [terms.probe_accuracy]), tf.cast(applied, tf.float32)
+
+    def _apply_if_finite(self, values, gradient_sets, context):
+        """The NaN guard: apply the updates only if every loss and gradient is finite on every replica."""
         finite = tf.reduce_all(
             [tf.reduce_all(tf.math.is_finite(value)) for value in values]
-            + [tf.math.is_finite(tf.linalg.global_norm(g)) for g in (ae_gradients, critic_gradients)]
+            + [tf.math.is_finite(tf.linalg.global_norm(g)) for g in gradient_sets[:2]]
         )
         # Every replica must take the same branch: finite only if finite everywhere.
         failures = context.all_reduce(tf.distribute.ReduceOp.SUM, 1.0 - tf.cast(finite, tf.float32))
         finite = failures < 0.5
 
         def apply_updates(gradient_sets):
-            for optimizer, variables, gradients in zip(
-                    (self.ae_optimizer, self.critic_optimizer, self.probe_optimizer),
-                    (self.ae_variables, self.critic_variables, self.probe_variables), gradient_sets):
+            for (optimizer, variables), gradients in zip(self._optimizer_pairs(), gradient_sets):
                 optimizer.apply(gradients, variables)
             return tf.constant(True)
 
-        gradient_sets = (ae_gradients, critic_gradients, probe_gradients)
-        if replicas == 1:
-            applied = tf.cond(finite, lambda: apply_updates(gradient_sets), lambda: tf.constant(False))
-        else:
-            # Gradient aggregation cannot sit inside tf.cond across replicas: apply zeroed
-            # gradients instead (Adam's moments decay once); run() still stops with the message.
-            zeroed = [[tf.where(finite, g, tf.zeros_like(g)) for g in gradients] for gradients in gradient_sets]
-            apply_updates(zeroed)
-            applied = finite
-        accuracy = tf.reduce_mean(tf.cast(tf.equal(tf.argmax(logits, axis=1), labels), tf.float32))
-        return tf.stack(values + [accuracy]), tf.cast(applied, tf.float32)
+        if context.num_replicas_in_sync == 1:
+            return tf.cond(finite, lambda: apply_updates(gradient_sets), lambda: tf.constant(False))
+        # Gradient aggregation cannot sit inside tf.cond across replicas: apply zeroed
+        # gradients instead (Adam's moments decay once); run() still stops with the message.
+        apply_updates([[tf.where(finite, g, tf.zeros_like(g)) for g in gradients] for gradients in gradient_sets])
+        return finite
 
     def run(self, steps: int) -> RunReport:
         """Advance `steps` training steps (fewer if stopped or diverged).
 
         A non-finite loss or gradient stops the run before its update is applied, so the weights
         stay those of the last good step; the report's `diverged` says so. (With several replicas
-        the step applies zeroed gradients instead; see _train_step.)
+        the step applies zeroed gradients instead; see _apply_if_finite.)
         """
         if steps < 0:
             raise ValueError(f"steps must be >= 0, got {steps}")
         with self._lock:
-            self._stop_event.clear()
             rows, diverged, begun = [], None, time.perf_counter()
             for _ in range(steps):
                 if self._stop_event.is_set():
                     break
                 images, labels = self.sampler.batch(self.step)
-                values, applied = self.train_step(
+                values, applied = self.compiled_step(
                     tf.constant(images), tf.constant(labels), tf.constant(self.step, tf.int64)
                 )
                 values = values.numpy()
@@ -247,16 +258,19 @@ class Trainer:
                 self.step += 1
                 rows.append([self.step, *values, float(self.lam.numpy()), float(self.gamma.numpy())])
             self.history.append(np.asarray(rows).reshape(-1, len(HISTORY_COLUMNS)))
+            stopped = self._stop_event.is_set()
+            self._stop_event.clear()
             return RunReport(
                 steps=len(rows),
                 seconds=time.perf_counter() - begun,
                 batch_size=self._base_config.batch_size,
                 diverged=diverged,
-                stopped=self._stop_event.is_set(),
+                stopped=stopped,
             )
 
     def stop(self) -> None:
-        """Ask a run in progress (in another thread) to stop after its current step."""
+        """Ask the run in progress (in another thread) to stop after its current step; called between
+        runs, the next run stops before its first step."""
         self._stop_event.set()
 
     # Optimizer state, for exact resumes.

@@ -1,42 +1,25 @@
-"""Training throughput of the compiled ACAI step, side by side with (a) the seed notebook's
-uncompiled eager GradientTape loop on the same model and (b) this machine's float32 matmul rate.
+"""Training throughput of the compiled ACAI step, side by side with (a) the same step run eagerly (as the
+TF 2.0 blog-post notebook this project started from trained) and (b) this machine's float32 matmul rate.
 
     python bench/train_throughput.py [--seconds 8]
 
-Prints images/s for each architecture, the compiled/eager ratio (target >= 5x) and, for the MLP at
-batch 256, the fraction of the matmul rate its FLOPs would allow (target >= 70%).
+Prints, per model, images/s compiled and eager, their ratio, the step's FLOPs per image (counted from the
+built layers) and the GFLOP/s that achieves as a share of the machine's best matmul rate.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
 import time
-from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import keras
+import tensorflow as tf
 
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
-
-from acai.config import Config  # noqa: E402
-from acai.data import load_dataset  # noqa: E402
-from acai.training import Trainer  # noqa: E402
-
-
-def matmul_rate(size: int = 2048, seconds: float = 3.0) -> float:
-    """float32 FLOP/s of a compiled square matmul (the machine's practical peak)."""
-    a = tf.random.normal([size, size])
-    b = tf.random.normal([size, size])
-    multiply = tf.function(lambda x, y: tf.matmul(x, y))
-    multiply(a, b).numpy()
-    count, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        multiply(a, b).numpy()
-        count += 1
-    return 2 * size**3 * count / (time.perf_counter() - started)
+from acai.config import PRESETS, Config
+from acai.data import load_dataset
+from acai.machine import machine_description, matmul_rate
+from acai.networks import ACAINetworks
+from acai.training import Trainer
 
 
 def images_per_second(step, trainer: Trainer, seconds: float) -> float:
@@ -51,14 +34,24 @@ def images_per_second(step, trainer: Trainer, seconds: float) -> float:
     return count * images.shape[0] / (time.perf_counter() - started)
 
 
-def mlp_step_flops(config: Config) -> float:
-    """Matmul FLOPs of one MLP training step: forward passes of encoder (x), decoder (z, z_mix) and
-    critic (x_mix, blend), times 3 for forward + the two backward matmuls (input and weight grads)."""
-    pixels = config.image_shape[0] * config.image_shape[1] * config.channels
-    width, latent = config.mlp_width, config.latent_size
-    encoder = pixels * width + width * width + width * latent
-    decoder = latent * width + width * width + width * pixels
-    forward = 2 * config.batch_size * (encoder + 2 * decoder + 2 * encoder)
+def forward_flops(model: keras.Model) -> float:
+    """Multiply-add FLOPs (2 per MAC) of one image through the model's Conv2D and Dense layers."""
+    total = 0.0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            _, height, width, filters = layer.output.shape
+            kernel_height, kernel_width = layer.kernel_size
+            total += 2.0 * height * width * filters * kernel_height * kernel_width * layer.input.shape[-1]
+        elif isinstance(layer, keras.layers.Dense):
+            total += 2.0 * layer.input.shape[-1] * layer.units
+    return total
+
+
+def step_flops_per_image(config: Config) -> float:
+    """One training step per image: encoder once, decoder twice (x_rec, x_mix), critic twice (x_mix,
+    blend), and the backward pass about twice the forward: 3x the forward FLOPs."""
+    networks = ACAINetworks(config)
+    forward = forward_flops(networks.encoder) + 2 * forward_flops(networks.decoder) + 2 * forward_flops(networks.critic)
     return 3 * forward
 
 
@@ -66,22 +59,28 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="timing window per measurement")
     args = parser.parse_args()
-    data = load_dataset("digits")  # in memory, always available: the data path is not what is timed
     rate = matmul_rate()
-    print(f"float32 matmul rate (2048x2048, compiled): {rate / 1e9:.1f} GFLOP/s, {os.cpu_count()} cores\n")
-    print(f"{'model':<28}{'compiled img/s':>15}{'eager img/s':>13}{'ratio':>8}")
-    setups = [("conv mnist32, batch 64", Config(dataset="digits", latent_size=32, batch_size=64)),
-              ("mlp latent 32, batch 64", Config(dataset="digits", architecture="mlp", batch_size=64)),
-              ("mlp latent 32, batch 256", Config(dataset="digits", architecture="mlp", batch_size=256))]
+    print(f"{machine_description()}; float32 matmul rate (best of 512-2048 squares, 3 repeats each): "
+          f"{rate / 1e9:.1f} GFLOP/s\n")
+    print(f"{'model':<30}{'compiled img/s':>15}{'eager img/s':>13}{'ratio':>7}{'GFLOP/img':>11}"
+          f"{'GFLOP/s':>9}{'of matmul':>11}")
+    setups = [("conv lines32 (paper), batch 64", PRESETS["lines32"]),
+              ("conv mnist32, batch 64", PRESETS["mnist32"]),
+              ("demo-lines (mlp 256), batch 64", PRESETS["demo-lines"]),
+              ("mlp latent 32, batch 64", PRESETS["mnist_mlp"]),
+              ("mlp latent 32, batch 256", PRESETS["mnist_mlp"].replace(batch_size=256))]
+    datasets = {}
     for name, config in setups:
-        trainer = Trainer(config, data)
-        compiled = images_per_second(trainer.train_step, trainer, args.seconds)
-        eager = images_per_second(trainer._train_step, trainer, args.seconds)  # the same step, uncompiled
-        print(f"{name:<28}{compiled:>15,.0f}{eager:>13,.0f}{compiled / eager:>7.1f}x")
-        if config.architecture == "mlp" and config.batch_size == 256:
-            achieved = mlp_step_flops(config) * compiled / config.batch_size
-            print(f"\nMLP batch 256: {mlp_step_flops(config) / 1e9:.1f} GFLOP per step -> {achieved / 1e9:.1f} GFLOP/s "
-                  f"= {achieved / rate:.0%} of the matmul rate (target >= 70%)")
+        if config.dataset not in datasets:  # digits stands in for MNIST: in memory, the same shapes
+            datasets[config.dataset] = load_dataset("lines" if config.dataset == "lines" else "digits")
+        data = datasets[config.dataset]
+        trainer = Trainer(config.replace(dataset=data.name), data)
+        compiled = images_per_second(trainer.compiled_step, trainer, args.seconds)
+        eager = images_per_second(trainer._distributed_step, trainer, args.seconds)  # the same step, uncompiled
+        flops = step_flops_per_image(config)
+        achieved = flops * compiled
+        print(f"{name:<30}{compiled:>15,.0f}{eager:>13,.0f}{compiled / eager:>6.1f}x{flops / 1e9:>11.3f}"
+              f"{achieved / 1e9:>9.1f}{achieved / rate:>11.0%}")
 
 
 if __name__ == "__main__":

@@ -22,13 +22,6 @@ EXPLANATIONS = """
 """
 
 
-def _paper_row(dataset: str, entry) -> dict:
-    paper = evaluation.PAPER.get(dataset, {}).get(entry.kind, {})
-    if dataset == "mnist":
-        paper = paper.get(entry.config.latent_size, {})
-    return {f"paper {name}": value for name, value in paper.items()}
-
-
 @st.cache_data(max_entries=32, show_spinner="Measuring (this can take a minute)…")
 def _measure(model_key: str, _networks, dataset_name: str, _data, quick: bool) -> dict:
     return evaluation.evaluate(_networks, _data, quick=quick)
@@ -38,10 +31,7 @@ def render() -> None:
     st.title("Evaluate")
     st.caption("The paper's benchmarks for every model of a dataset, beside the figures the paper published.")
     data = widgets.dataset_picker(key="eval_dataset")
-    entries = state.entries_for(data.name)
-    if not entries:
-        st.info("No model for this dataset yet: train one on the **Train** page.")
-        st.stop()
+    entries = state.require_entries(data)
     quick = st.toggle("Quick (smaller samples: seconds, not minutes)", value=True, key="eval_quick")
     rows = []
     for entry in entries:
@@ -49,12 +39,12 @@ def render() -> None:
         row.update({f"card {name}": value for name, value in entry.metrics if name != "step"})
         rows.append(row)
     if st.button("Measure here", key="eval_run", type="primary"):
-        st.session_state["eval_results"] = {
+        state.session().eval_results = {
             entry.key: _measure(entry.key, state.networks_for(entry), data.name, data, quick) for entry in entries}
-    measured = st.session_state.get("eval_results", {})
+    measured = state.session().eval_results
     for row, entry in zip(rows, entries):
         row.update({f"measured {name}": value for name, value in measured.get(entry.key, {}).items()})
-        row.update(_paper_row(data.name, entry))
+        row.update({f"paper {name}": value for name, value in evaluation.paper_figures(entry.config).items()})
     table = pd.DataFrame(rows)
     st.dataframe(table, hide_index=True, key="eval_table")
     st.caption("'card' columns were measured when the model was exported (full protocol); 'measured' columns "

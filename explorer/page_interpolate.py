@@ -12,11 +12,7 @@ GALLERY_SIZE = 12
 
 
 def _pick_models(data):
-    entries = state.entries_for(data.name)
-    if not entries:
-        st.info(f"No model for {widgets.DATASET_LABELS[data.name]} yet: train one on the **Train** page, "
-                "or pick another dataset.")
-        st.stop()
+    entries = state.require_entries(data)
     left, right, method_column, steps_column = st.columns([3, 3, 2, 2])
     with left:
         main = widgets.model_picker(entries, "Model", key=f"interp_model/{data.name}", kind="acai")
@@ -32,7 +28,8 @@ def _pick_models(data):
 
 
 def _gallery(data) -> None:
-    page = st.session_state.setdefault(f"gallery_page/{data.name}", 0)
+    pages = state.session().gallery_page
+    page = pages.setdefault(data.name, 0)
     start = (page * GALLERY_SIZE) % len(data.x_test)
     indices = [(start + offset) % len(data.x_test) for offset in range(GALLERY_SIZE)]
     columns = st.columns(GALLERY_SIZE // 2)
@@ -47,7 +44,7 @@ def _gallery(data) -> None:
                 state.set_endpoint(data, 1, ("test", index))
                 st.rerun()
     if st.button("More images", key="gallery_next"):
-        st.session_state[f"gallery_page/{data.name}"] = page + 1
+        pages[data.name] = page + 1
         st.rerun()
 
 
@@ -134,10 +131,10 @@ def render() -> None:
     st.caption("PNG rows, top to bottom: " + ", ".join(labels))
 
     with st.expander("2-D grid between four images", expanded=False):
-        corner_key = f"grid_corners/{data.name}"
-        if corner_key not in st.session_state or st.button("New corners C and D", key="grid_reroll"):
-            st.session_state[corner_key] = np.random.default_rng().choice(len(data.x_test), 2, replace=False).tolist()
-        c, d = st.session_state[corner_key]
+        corners = state.session().grid_corners
+        if data.name not in corners or st.button("New corners C and D", key="grid_reroll"):
+            corners[data.name] = np.random.default_rng().choice(len(data.x_test), 2, replace=False).tolist()
+        c, d = corners[data.name]
         size = st.slider("Frames per side", 3, 9, 6, key="grid_size")
         corners = np.stack([first, second, data.x_test[c], data.x_test[d]])
         mosaic = images.tile(compute.grid(main.key, networks, corners, size))

@@ -38,10 +38,7 @@ def render() -> None:
     st.caption("Each point is a test image's latent code, projected to 2-D. Click a point, or lasso/box-select "
                "several: the first two become the endpoints A and B of the interpolation.")
     data = widgets.dataset_picker(key="latent_dataset")
-    entries = state.entries_for(data.name)
-    if not entries:
-        st.info("No model for this dataset yet: train one on the **Train** page.")
-        st.stop()
+    entries = state.require_entries(data)
     left, right, perplexity_column = st.columns([3, 2, 2])
     with left:
         entry = widgets.model_picker(entries, "Model", key=f"latent_model/{data.name}", kind="acai")

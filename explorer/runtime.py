@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
 
-def keep_keras_state() -> None:
+PATCHED_FUNCTION = "_clean_problem_modules"  # in streamlit.runtime.scriptrunner.script_runner (1.67)
+
+
+def close_matplotlib_only() -> None:
+    """Streamlit's clean-up after a script run, less its keras.backend.clear_session() call."""
+    if "matplotlib.pyplot" in sys.modules:
+        sys.modules["matplotlib.pyplot"].close("all")
+
+
+def keep_keras_state() -> bool:
     """Stop Streamlit from calling keras.backend.clear_session() after every script run.
 
     Streamlit (checked on 1.67) 'cleans' Keras after each rerun, which empties TensorFlow's kernel
     cache: every later training step and decode then rebuilds its kernels and runs ~10x slower
     (measured: 0.2 s -> 2 s per step on lines32). The app keeps long-lived models on purpose
     (cached pretrained models, a trainer per session), so it keeps Streamlit's matplotlib
-    clean-up and skips the Keras one. Private API: if it moves, this does nothing.
+    clean-up and skips the Keras one. This replaces a private function: if a Streamlit release
+    renames it, this warns (the app still works, but live training gets about 10x slower).
+
+    Returns:
+        True if the replacement is in place.
     """
     from streamlit.runtime.scriptrunner import script_runner
 
-    def close_matplotlib_only() -> None:
-        import sys
-
-        if "matplotlib.pyplot" in sys.modules:
-            sys.modules["matplotlib.pyplot"].close("all")
-
-    if hasattr(script_runner, "_clean_problem_modules"):
-        script_runner._clean_problem_modules = close_matplotlib_only
+    if not hasattr(script_runner, PATCHED_FUNCTION):
+        warnings.warn(
+            f"streamlit.runtime.scriptrunner.script_runner.{PATCHED_FUNCTION} is gone in this Streamlit "
+            "release: Streamlit may now clear Keras after every rerun, which makes live training about 10x "
+            "slower. Pin streamlit to the version in requirements.txt.", RuntimeWarning, stacklevel=2)
+        return False
+    setattr(script_runner, PATCHED_FUNCTION, close_matplotlib_only)
+    return True

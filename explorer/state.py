@@ -1,11 +1,14 @@
-"""Shared, cached resources (datasets, pretrained models) and per-session state (own models,
-endpoints, trainer). Read-only things are cached once per process; everything a session changes
-lives in st.session_state, so two browser tabs never share a trainer or a history."""
+"""Shared, cached resources (datasets, pretrained models) and the typed per-session state.
+
+Read-only things are cached once per process. Everything a browser session changes lives in one
+SessionState object in st.session_state (widget values aside, which Streamlit keeps by key), so two
+tabs never share a training run, a model or an endpoint."""
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import time
 import uuid
 from pathlib import Path
 
@@ -15,6 +18,8 @@ import streamlit as st
 from acai import checkpoints
 from acai.config import Config
 from acai.data import Dataset, DatasetError, load_dataset
+from acai.networks import ACAINetworks
+from explorer.live import LiveRun
 
 
 def pretrained_dir() -> Path:
@@ -22,6 +27,8 @@ def pretrained_dir() -> Path:
     return Path(os.environ.get("ACAI_PRETRAINED_DIR", Path(__file__).resolve().parents[1] / "pretrained"))
 
 FALLBACK_DATASET = "lines"  # rendered on the fly: always there
+DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "lines": "Lines (synthetic)",
+                  "digits": "Digits (8x8 upscaled)"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,20 +85,64 @@ def _load_pretrained(folder: str, modified: float):
     return checkpoints.load_checkpoint(folder).networks
 
 
-def session_models() -> dict[str, tuple[ModelEntry, object]]:
-    """Models saved or uploaded in this browser session: key -> (entry, networks)."""
-    return st.session_state.setdefault("session_models", {})
+Endpoint = tuple  # ("test", index into the test set) or ("upload", image (32, 32, 1))
+
+
+@dataclasses.dataclass
+class SessionState:
+    """What one browser session owns."""
+
+    training: LiveRun | None = None  # the Train page's model
+    race: LiveRun | None = None  # the Race page's pair
+    models: dict[str, tuple[ModelEntry, ACAINetworks]] = dataclasses.field(default_factory=dict)  # saved here
+    endpoints: dict[str, list[Endpoint]] = dataclasses.field(default_factory=dict)  # dataset -> [A, B]
+    gallery_page: dict[str, int] = dataclasses.field(default_factory=dict)  # dataset -> page
+    grid_corners: dict[str, list[int]] = dataclasses.field(default_factory=dict)  # dataset -> [C, D]
+    warned: set[str] = dataclasses.field(default_factory=set)  # messages said once already
+    weights_download: bytes | None = None
+    eval_results: dict[str, dict] = dataclasses.field(default_factory=dict)  # model key -> metrics
+    previews: dict[str, tuple[int, float]] = dataclasses.field(default_factory=dict)  # page -> (step, when)
+
+
+def session() -> SessionState:
+    """This browser session's state."""
+    if "acai" not in st.session_state:
+        st.session_state["acai"] = SessionState()
+    return st.session_state["acai"]
+
+
+PREVIEW_SECONDS = 2.0  # while training, image previews are decoded again at most this often
+
+
+def preview_step(page: str, live: LiveRun) -> int:
+    """The step whose image previews `page` draws: the current step, except that while training runs a
+    new one is taken at most every PREVIEW_SECONDS (decoding previews costs training time)."""
+    step, when = session().previews.get(page, (0, -1.0))
+    if not live.running or time.monotonic() - when > PREVIEW_SECONDS:
+        step, when = live.step, time.monotonic()
+        session().previews[page] = (step, when)
+    return step
 
 
 def entries_for(dataset_name: str) -> list[ModelEntry]:
-    own = [entry for entry, _ in session_models().values()]
+    own = [entry for entry, _ in session().models.values()]
     return [entry for entry in pretrained_entries() + own if entry.config.dataset == dataset_name]
+
+
+def require_entries(data: Dataset) -> list[ModelEntry]:
+    """The models for this dataset; with none, says where to get one and stops the page."""
+    entries = entries_for(data.name)
+    if not entries:
+        st.info(f"No model for {DATASET_LABELS[data.name]} yet: train one on the **Train** or **Race** page, "
+                "or pick another dataset.")
+        st.stop()
+    return entries
 
 
 def networks_for(entry: ModelEntry):
     """The entry's networks; a broken checkpoint shows its message and stops this page's run."""
     if entry.folder is None:
-        return session_models()[entry.key][1]
+        return session().models[entry.key][1]
     try:
         return _load_pretrained(entry.folder, (Path(entry.folder) / checkpoints.CONFIG_FILE).stat().st_mtime)
     except (checkpoints.CheckpointError, OSError) as error:
@@ -116,31 +167,25 @@ def default_dataset() -> tuple[str, str | None]:
     return FALLBACK_DATASET, reason
 
 
-def add_session_model(label: str, config: Config, networks) -> ModelEntry:
-    models = session_models()
+def add_session_model(label: str, config: Config, networks: ACAINetworks) -> ModelEntry:
+    """Keep `networks` among this session's models (pass a copy if training goes on)."""
     # Cached results are shared by every session (st.cache_data), so the key must be unique across
     # sessions, not just within this one.
     key = f"session/{uuid.uuid4().hex}"
     entry = ModelEntry(key, f"{label} (this session)", config)
-    models[key] = (entry, networks)
+    session().models[key] = (entry, networks)
     return entry
 
 
-# Endpoints of the interpolation, shared by the Interpolate and Latent space pages.
-# Each is ("test", index) into the dataset's test set, or ("upload", image array).
-def endpoint_image(data: Dataset, endpoint) -> np.ndarray:
+def endpoint_image(data: Dataset, endpoint: Endpoint) -> np.ndarray:
     kind, value = endpoint
     return data.x_test[value] if kind == "test" else value
 
 
-def endpoints(data: Dataset) -> tuple:
-    key = f"endpoints/{data.name}"
-    if key not in st.session_state:
-        st.session_state[key] = [("test", 0), ("test", 1)]
-    return st.session_state[key]
+def endpoints(data: Dataset) -> list[Endpoint]:
+    """The interpolation's endpoints A and B on this dataset (Interpolate and Latent space share them)."""
+    return session().endpoints.setdefault(data.name, [("test", 0), ("test", 1)])
 
 
-def set_endpoint(data: Dataset, which: int, endpoint) -> None:
-    pair = list(endpoints(data))
-    pair[which] = endpoint
-    st.session_state[f"endpoints/{data.name}"] = pair
+def set_endpoint(data: Dataset, which: int, endpoint: Endpoint) -> None:
+    endpoints(data)[which] = endpoint

@@ -9,20 +9,21 @@ from acai import images
 from acai.config import DATASETS
 from explorer import state
 
-DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "lines": "Lines (synthetic)", "digits": "Digits (8x8 upscaled)"}
+DATASET_LABELS = state.DATASET_LABELS
 
 
 def dataset_picker(key: str = "dataset"):
     """A dataset selector; returns the loaded Dataset (falling back, with a message, if needed)."""
     default, reason = state.default_dataset()
-    if reason and not st.session_state.get("warned/default"):
-        st.session_state["warned/default"] = True  # said once per session
+    warned = state.session().warned
+    if reason and "default" not in warned:
+        warned.add("default")  # said once per session
         st.info(f"{reason} Opening with {DATASET_LABELS[default]} instead.")
     choice = st.selectbox("Dataset", DATASETS, key=key, format_func=DATASET_LABELS.get,
                           index=DATASETS.index(default))
     data, problem = state.available_dataset(choice)
-    if problem and not st.session_state.get(f"warned/{choice}"):
-        st.session_state[f"warned/{choice}"] = True
+    if problem and choice not in warned:
+        warned.add(choice)
         st.warning(problem)
     elif problem:
         st.caption(f"{DATASET_LABELS[choice]} is unavailable here; showing {DATASET_LABELS[data.name]}.")
@@ -53,3 +54,10 @@ def frames_row(frames: np.ndarray, captions: list[str] | None = None, scale: int
     for index, column in enumerate(st.columns(len(frames), gap="small")):
         with column:
             frame(frames[index], captions[index] if captions else None, scale)
+
+
+def keep_images_bright() -> None:
+    """Streamlit fades every element of a fragment while it reruns; a page that redraws once a second
+    while training would show its pictures washed out most of the time. Keep them at full opacity."""
+    st.html("<style>[data-testid='stElementContainer'][data-stale='true'], [data-stale='true'] * "
+            "{opacity: 1 !important; transition: none !important;}</style>")

@@ -9,7 +9,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
-PAGES = ["app_pages/interpolate.py", "app_pages/train.py", "app_pages/latent.py", "app_pages/evaluate.py"]
+PAGES = {"app_pages/interpolate.py": "Interpolate", "app_pages/train.py": "Train", "app_pages/race.py": "Race",
+         "app_pages/latent.py": "Latent space", "app_pages/evaluate.py": "Evaluate"}
 
 
 def start(page: str | None = None) -> AppTest:
@@ -28,7 +29,7 @@ def mix_image(app: AppTest):
 @pytest.mark.parametrize("page", PAGES)
 def test_every_page_renders(page):
     app = start(page)
-    assert app.title[0].value in {"Interpolate", "Train", "Latent space", "Evaluate"}
+    assert app.title[0].value == PAGES[page]
 
 
 def test_interpolate_opens_first_and_alpha_changes_the_mix():
@@ -46,10 +47,10 @@ def test_random_pair_and_gallery_pick_change_the_endpoints():
     app = start()
     dataset = app.selectbox(key="interp_dataset").value
     app.button(key="pick_a_5").click().run()
-    assert app.session_state[f"endpoints/{dataset}"][0] == ("test", 5)
-    before = list(app.session_state[f"endpoints/{dataset}"])
+    assert app.session_state["acai"].endpoints[dataset][0] == ("test", 5)
+    before = list(app.session_state["acai"].endpoints[dataset])
     app.button(key="random_pair").click().run()
-    assert app.session_state[f"endpoints/{dataset}"] != before and not app.exception
+    assert app.session_state["acai"].endpoints[dataset] != before and not app.exception
 
 
 def test_train_step_advances_and_lambda_takes_effect_without_retrace():
@@ -60,10 +61,10 @@ def test_train_step_advances_and_lambda_takes_effect_without_retrace():
     assert metrics["step"] == "1" and metrics["lambda in force"] == "0.5"
     app.slider(key="train_lam").set_value(0.0).run()
     app.button(key="train_step").click().run()
-    trainer = app.session_state["train"]["trainer"]
+    trainer = app.session_state["acai"].training.target.trainer
     assert trainer.step == 2 and len(trainer.history) == 2
     np.testing.assert_allclose(trainer.history.column("lam"), [0.5, 0.0])
-    assert trainer.train_step.experimental_get_tracing_count() == 1
+    assert trainer.compiled_step.experimental_get_tracing_count() == 1
     assert {m.label: m.value for m in app.metric}["lambda in force"] == "0"
     assert any(len(chart.proto.spec) for chart in app.get("plotly_chart"))  # the live loss chart
 
@@ -133,7 +134,47 @@ def test_two_sessions_keep_separate_models_and_cache_keys():
         app.button(key="train_step").click().run()
         app.button(key="save_model").click().run()
         assert not app.exception
-    (first,), (second,) = (list(app.session_state["session_models"]) for app in apps)
+    (first,), (second,) = (list(app.session_state["acai"].models) for app in apps)
     assert first != second  # cached strips are shared process-wide: keys must never collide
-    trainers = [app.session_state["train"]["trainer"] for app in apps]
+    trainers = [app.session_state["acai"].training.target.trainer for app in apps]
     assert trainers[0] is not trainers[1] and all(t.step == 1 for t in trainers)
+
+
+def test_race_controls_step_both_models_and_each_lambda_is_its_own():
+    app = start("app_pages/race.py")
+    app.selectbox(key="race_preset").set_value("demo-lines").run()
+    app.button(key="race_step").click().run()
+    assert not app.exception
+    race = app.session_state["acai"].race.target
+    assert race.trainer("acai").step == race.trainer("baseline").step == 1
+    assert {m.label: m.value for m in app.metric}["step (each model)"] == "1"
+    app.slider(key="race_lam_baseline").set_value(0.25).run()
+    app.button(key="race_step").click().run()
+    np.testing.assert_allclose(race.trainer("baseline").history.column("lam"), [0.0, 0.25])
+    np.testing.assert_allclose(race.trainer("acai").history.column("lam"), [0.5, 0.5])
+    assert race.trainer("acai").compiled_step.experimental_get_tracing_count() == 1
+    images = [image for image in app.get("image")]
+    assert len(images) >= 2 * 2 * 8  # both models' strips of both pairs
+    app.button(key="race_save_acai").click().run()
+    assert [entry.label for entry, _ in app.session_state["acai"].models.values()] == ["race-acai (this session)"]
+    app.button(key="race_reset").click().run()
+    assert app.session_state["acai"].race is None and not app.exception
+
+
+def test_race_start_trains_in_the_background_and_pause_stops_it():
+    import time
+
+    app = start("app_pages/race.py")
+    app.selectbox(key="race_preset").set_value("demo-lines").run()
+    app.button(key="race_start").click().run()
+    live = app.session_state["acai"].race
+    deadline = time.monotonic() + 60
+    while live.step < 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert live.running and live.step >= 5
+    app.run()
+    app.button(key="race_pause").click().run()
+    paused_at = live.step
+    time.sleep(1.0)
+    assert not live.running and live.step == paused_at
+    assert live.target.trainer("acai").step == live.target.trainer("baseline").step

@@ -4,20 +4,22 @@ import numpy as np
 import pytest
 
 from acai import checkpoints
-from acai.checkpoints import CheckpointError, load_checkpoint, save_trainer
+from acai.checkpoints import CheckpointError, load_checkpoint
+from acai.driver import TrainingRun
 from acai.training import Trainer
 
 
 @pytest.fixture(scope="module")
 def saved(tiny_config, lines_dataset, tmp_path_factory):
-    trainer = Trainer(tiny_config, lines_dataset)
-    trainer.run(3)
-    folder = save_trainer(tmp_path_factory.mktemp("ckpt") / "model", trainer, metrics={"x": 1.0})
-    return trainer, folder
+    run = TrainingRun(Trainer(tiny_config, lines_dataset))
+    run.advance(3)
+    folder = run.save(tmp_path_factory.mktemp("ckpt") / "model", metrics={"x": 1.0})
+    return run, folder
 
 
 def test_round_trip_is_bit_exact(saved):
-    trainer, folder = saved
+    run, folder = saved
+    trainer = run.trainer
     loaded = load_checkpoint(folder)
     assert loaded.config == trainer.config and loaded.step == 3 and loaded.metrics == {"x": 1.0}
     for x, y in zip(trainer.networks.get_weights(), loaded.networks.get_weights()):
@@ -26,10 +28,10 @@ def test_round_trip_is_bit_exact(saved):
 
 
 def test_overwrite_keeps_a_whole_checkpoint(saved, tmp_path):
-    trainer, folder = saved
+    run, folder = saved
     target = tmp_path / "again"
-    save_trainer(target, trainer)
-    save_trainer(target, trainer)
+    run.save(target)
+    run.save(target)
     assert load_checkpoint(target).step == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["again"]
 

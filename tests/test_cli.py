@@ -33,6 +33,12 @@ def test_train_then_eval(tmp_path):
     (["train", "--steps", "-4"], "must be >= 0"),
     (["train", "--resume"], "--resume needs --out"),
     (["eval", "/nonexistent/folder"], "not a checkpoint folder"),
+    (["train", "--lr", "nan"], "learning_rate must be a finite number"),
+    (["train", "--lr=-1e-4"], "learning_rate must be positive"),
+    (["train", "--lam", "inf"], "lam must be a finite number"),
+    (["train", "--gamma", "nan"], "gamma must be a finite number"),
+    (["race", "--preset", "demo-lines", "--seconds", "nan", "--out", "x"], "must be a positive number"),
+    (["race", "--preset", "demo-lines", "--lam=-1", "--out", "x"], "lambda must be >= 0"),
 ])
 def test_bad_arguments_get_argparse_errors(arguments, message, capsys):
     with pytest.raises(SystemExit) as exit_info:

@@ -25,6 +25,13 @@ def test_paper_defaults():
     ({"gamma": 1.5}, "gamma"),
     ({"lam": -1}, "lambda"),
     ({"learning_rate": 0}, "learning_rate"),
+    ({"learning_rate": float("nan")}, "learning_rate must be a finite number"),
+    ({"learning_rate": float("inf")}, "learning_rate must be a finite number"),
+    ({"lam": float("nan")}, "lam must be a finite number"),
+    ({"gamma": float("-inf")}, "gamma must be a finite number"),
+    ({"learning_rate": "1e-4"}, "learning_rate must be a finite number"),
+    ({"batch_size": 64.0}, "batch_size must be an integer"),
+    ({"depth": True}, "depth must be an integer"),
 ])
 def test_bad_values_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):
@@ -36,3 +43,15 @@ def test_round_trip_and_unknown_keys():
     assert Config.from_dict(config.to_dict()) == config
     with pytest.raises(ValueError, match="unknown config keys: colour"):
         Config.from_dict({**config.to_dict(), "colour": 1})
+
+
+def test_same_model_ignores_only_lambda_and_gamma():
+    config = PRESETS["lines32"]
+    assert config.same_model_as(config.replace(lam=0.0, gamma=0.7))
+    assert not config.same_model_as(config.replace(learning_rate=1e-3))
+
+
+def test_demo_presets_are_labelled_and_valid():
+    demos = [name for name in PRESETS if name.startswith("demo-")]
+    assert {"demo-lines", "demo-mnist", "demo-fashion"} <= set(demos)
+    assert PRESETS["demo-lines"].dataset == "lines" and PRESETS["demo-mnist"].dataset == "mnist"

@@ -70,14 +70,26 @@ def test_lines_dataset_and_stream_are_seeded(lines_dataset):
     assert not np.array_equal(sampler.batch(7)[0], sampler.batch(8)[0])
 
 
-def test_epochs_cover_the_data_and_drop_the_remainder():
-    dataset = load_dataset("digits")
-    sampler = dataset.batch_sampler(64, seed=0)
-    per_epoch = len(dataset.x_train) // 64
-    seen = np.concatenate([sampler.batch(step)[1] for step in range(per_epoch)])
-    assert len(seen) == per_epoch * 64
+def test_an_epoch_visits_every_index_at_most_once_and_drops_only_the_remainder():
+    from acai.data import Dataset
+
+    count, batch = 1000, 64  # 15 batches of 64 = 960 images, 40 dropped
+    images = np.zeros((count, 32, 32, 1), np.float32)
+    images[:, 0, 0, 0] = np.arange(count)  # each image carries its own index
+    dataset = Dataset("mnist", images, np.arange(count) % 10, images[:10], np.arange(10))
+    sampler = dataset.batch_sampler(batch, seed=0)
+
+    def epoch(number):
+        return np.concatenate([sampler.batch(number * 15 + step)[0][:, 0, 0, 0] for step in range(15)]).astype(int)
+
+    first, second = epoch(0), epoch(1)
+    assert len(first) == 960 and len(np.unique(first)) == 960  # no index twice
+    assert set(first) <= set(range(count))
+    assert len(np.unique(second)) == 960 and not np.array_equal(first, second)  # reshuffled each epoch
+    assert set(first) | set(second) != set(first)  # the dropped remainder differs between epochs
+    np.testing.assert_array_equal(epoch(0), first)  # addressed by step: the same again
     with pytest.raises(DatasetError, match="exceeds"):
-        dataset.batch_sampler(2000, seed=0)
+        load_dataset("digits").batch_sampler(2000, seed=0)
 
 
 def test_display_conversion():

@@ -8,7 +8,8 @@ from acai.networks import ACAINetworks
 def test_lerp_endpoints():
     a, b = np.ones((2, 2, 3), np.float32), np.zeros((2, 2, 3), np.float32)
     path = interpolation.lerp(a, b, [0.0, 0.25, 1.0])
-    np.testing.assert_allclose(path[0], a) and np.testing.assert_allclose(path[-1], b)
+    np.testing.assert_allclose(path[0], a)
+    np.testing.assert_allclose(path[-1], b)
     np.testing.assert_allclose(path[1], 0.75)
 
 
@@ -19,7 +20,8 @@ def test_slerp_keeps_the_norm_and_the_ends():
     b *= np.linalg.norm(a) / np.linalg.norm(b)
     path = interpolation.slerp(a, b, np.linspace(0, 1, 9))
     np.testing.assert_allclose(np.linalg.norm(path, axis=1), np.linalg.norm(a), rtol=1e-5)
-    np.testing.assert_allclose(path[0], a, atol=1e-5) and np.testing.assert_allclose(path[-1], b, atol=1e-5)
+    np.testing.assert_allclose(path[0], a, atol=1e-5)
+    np.testing.assert_allclose(path[-1], b, atol=1e-5)
     np.testing.assert_allclose(interpolation.slerp(a, a, [0.5])[0], a, rtol=1e-6)  # parallel: lerp
 
 

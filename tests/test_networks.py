@@ -6,7 +6,7 @@ from acai.networks import ACAINetworks
 
 
 @pytest.mark.parametrize("config, encoder, decoder", [
-    (PRESETS["lines32"], 627_472, 313_985),  # REFERENCE.md's counts
+    (PRESETS["lines32"], 627_472, 313_985),  # docs/METHOD.md: the reference counts
     (Config(latent_width=4, latent_size=256), 166_288, 83_329),
 ])
 def test_parameter_counts_match_the_paper(config, encoder, decoder):

@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 
-from acai.checkpoints import restore_trainer, save_trainer
+from acai import losses
 from acai.data import Dataset
-from acai.training import HISTORY_COLUMNS, Trainer
+from acai.driver import TrainingRun
+from acai.training import HISTORY_COLUMNS, LOSS_NAMES, Trainer
 
 
 def test_short_run_on_lines_lowers_the_reconstruction_loss(tiny_config, lines_dataset):
@@ -20,10 +21,10 @@ def test_short_run_on_lines_lowers_the_reconstruction_loss(tiny_config, lines_da
 def test_lambda_change_takes_effect_without_retracing(tiny_config, lines_dataset):
     trainer = Trainer(tiny_config, lines_dataset)
     trainer.run(2)
-    traces = trainer.train_step.experimental_get_tracing_count()
+    traces = trainer.compiled_step.experimental_get_tracing_count()
     trainer.set_regularization(lam=0.0, gamma=0.7)
     trainer.run(2)
-    assert trainer.train_step.experimental_get_tracing_count() == traces
+    assert trainer.compiled_step.experimental_get_tracing_count() == traces
     np.testing.assert_allclose(trainer.history.column("lam"), [0.5, 0.5, 0.0, 0.0])
     np.testing.assert_allclose(trainer.history.column("gamma"), [0.2, 0.2, 0.7, 0.7], rtol=1e-6)
     assert trainer.config.lam == 0.0 and trainer.config.gamma == pytest.approx(0.7)
@@ -68,16 +69,56 @@ def test_nan_stops_training_and_keeps_the_last_good_weights(tiny_config, lines_d
 
 
 def test_resume_is_exact(tiny_config, lines_dataset, tmp_path):
-    trainer = Trainer(tiny_config, lines_dataset)
-    trainer.run(5)
-    save_trainer(tmp_path / "run", trainer)
-    trainer.run(4)
-    resumed = restore_trainer(tmp_path / "run", lines_dataset)
-    assert resumed.step == 5 and len(resumed.history) == 5
-    resumed.run(4)
-    for x, y in zip(trainer.networks.get_weights(), resumed.networks.get_weights()):
+    run = TrainingRun(Trainer(tiny_config, lines_dataset), eval_every=3)
+    run.advance(5)
+    run.save(tmp_path / "run")
+    run.advance(4)
+    resumed = TrainingRun.restore(tmp_path / "run", lines_dataset, eval_every=3)
+    assert resumed.step == 5 and len(resumed.trainer.history) == 5
+    assert [row["step"] for row in resumed.evaluations] == [3]
+    resumed.advance(4)
+    for x, y in zip(run.trainer.networks.get_weights(), resumed.trainer.networks.get_weights()):
         np.testing.assert_array_equal(x, y)
-    np.testing.assert_array_equal(trainer.history.as_array(), resumed.history.as_array())
+    np.testing.assert_array_equal(run.trainer.history.as_array(), resumed.trainer.history.as_array())
+    assert [row["step"] for row in resumed.evaluations] == [3, 6, 9]
+    assert [row["mean_distance"] for row in resumed.evaluations] == [row["mean_distance"] for row in run.evaluations]
+
+
+def test_evaluations_fall_on_multiples_of_eval_every_whatever_the_chunks(tiny_config, lines_dataset):
+    calls = []
+    run = TrainingRun(Trainer(tiny_config, lines_dataset), eval_every=4,
+                      evaluator=lambda networks: calls.append(1) or {"score": float(len(calls))})
+    for chunk in (3, 3, 1, 6, 2):  # steps 3, 6, 7, 13, 15
+        run.advance(chunk)
+    assert run.step == 15
+    assert [row["step"] for row in run.evaluations] == [4, 8, 12]
+    assert [row["score"] for row in run.evaluations] == [1.0, 2.0, 3.0]
+    seconds = [row["seconds"] for row in run.evaluations]
+    assert seconds == sorted(seconds) and 0 < seconds[-1] <= run.wall_seconds
+
+
+def test_recorded_losses_are_those_of_the_losses_module(tiny_config, lines_dataset):
+    """The step's recorded losses equal acai_losses (and the per-equation functions) on the same batch,
+    alphas and weights, evaluated before the update."""
+    trainer = Trainer(tiny_config, lines_dataset)
+    before = trainer.networks.get_weights()
+    images, labels = trainer.sampler.batch(0)
+    alpha = trainer.alpha(0, len(images)).numpy()
+    trainer.run(1)
+    recorded = dict(zip(LOSS_NAMES, trainer.history.as_array()[0, 1:]))
+    trainer.networks.set_weights(before)
+    terms = losses.acai_losses(trainer.networks, images, labels, alpha, 0.5, 0.2)
+    for name in LOSS_NAMES:
+        assert recorded[name] == pytest.approx(float(getattr(terms, name)), rel=1e-4), name
+    latents = trainer.networks.encoder(images)
+    reconstructions = trainer.networks.decoder(latents)
+    critic_on_mix = trainer.networks.critic(trainer.networks.decoder(losses.mix_with_reversed(latents, alpha)))
+    critic_on_blend = trainer.networks.critic(losses.blend_with_input(images, reconstructions, 0.2))
+    assert float(terms.autoencoder) == pytest.approx(
+        float(losses.autoencoder_loss(images, reconstructions, critic_on_mix, 0.5)), rel=1e-5)
+    assert float(terms.critic) == pytest.approx(
+        float(losses.critic_loss(critic_on_mix, alpha, critic_on_blend)), rel=1e-5)
+    assert alpha.min() >= 0.0 and alpha.max() <= 0.5
 
 
 def test_stop_from_another_thread(tiny_config, lines_dataset):

@@ -1,0 +1,36 @@
+"""Facts about the machine that every timing is printed beside: the CPU, usable cores, and the
+float32 matmul rate (machines here differ about 3x; a timing means little without it)."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+
+
+def machine_description() -> str:
+    """The CPU, and how many of its cores this process may use (fewer when pinned with taskset)."""
+    total = os.cpu_count()
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else total
+    cores = f"{total} CPU cores" if usable == total else f"{usable} of {total} CPU cores (pinned)"
+    return f"{platform.processor() or platform.machine()}, {cores}, {platform.system()}"
+
+
+def matmul_rate(sizes: tuple[int, ...] = (512, 1024, 2048), repeats: int = 3, seconds: float = 0.5) -> float:
+    """The machine's practical float32 peak in FLOP/s: the best rate of a compiled square matmul over
+    several sizes and repeats (one size and one run understate it when the cache or a neighbour
+    disturbs that run)."""
+    import tensorflow as tf
+
+    multiply = tf.function(lambda x, y: tf.matmul(x, y))
+    best = 0.0
+    for size in sizes:
+        a, b = tf.random.normal([size, size]), tf.random.normal([size, size])
+        multiply(a, b).numpy()  # compile and warm up
+        for _ in range(repeats):
+            count, started = 0, time.perf_counter()
+            while time.perf_counter() - started < seconds:
+                multiply(a, b).numpy()
+                count += 1
+            best = max(best, 2 * size**3 * count / (time.perf_counter() - started))
+    return best

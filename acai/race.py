@@ -1,0 +1,131 @@
+"""A race: ACAI against the same model without the critic's pull (lambda = 0), trained in lockstep.
+
+Both sides start from identical weights (encoder, decoder, critic and probe), see identical batches
+and identical alphas (both are addressed by step and seed), and advance by the same number of steps
+in every call; so the only difference between them is the regulariser. Each side is an ordinary
+TrainingRun of `acai.driver`, evaluated by the same rule, and saved as an ordinary checkpoint.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import time
+from pathlib import Path
+
+from acai.config import Config
+from acai.data import Dataset
+from acai.driver import Evaluator, TrainingRun
+from acai.training import RunReport, Trainer
+
+SIDES = ("acai", "baseline")
+SEPARATION_RATIO = 3.0  # the baseline's Mean Distance over ACAI's that counts as "separated"
+EVAL_EVERY = {"lines32": 20}  # preset -> steps between evaluations (default 50)
+
+
+def headline_metric(dataset: Dataset) -> str:
+    """The evaluation number the race compares: lines -> mean_distance, images -> midpoint_distance."""
+    return "mean_distance" if dataset.is_stream else "midpoint_distance"
+
+
+@dataclasses.dataclass(frozen=True)
+class Standing:
+    """Both sides' evaluations at one step of the race."""
+
+    seconds: float  # race time: wall-clock seconds spent in advance() (compilation, evaluations included)
+    step: int
+    acai: dict[str, float]
+    baseline: dict[str, float]
+    metric: str
+
+    @property
+    def ratio(self) -> float:
+        """baseline / ACAI on the headline metric (lower is better for both: > 1 means ACAI leads)."""
+        acai, baseline = self.acai.get(self.metric, math.nan), self.baseline.get(self.metric, math.nan)
+        return baseline / acai if acai > 0 else math.nan
+
+
+class Race:
+    """Two TrainingRuns in lockstep: `acai` (config.lam) and `baseline` (baseline_lam, default 0)."""
+
+    def __init__(self, config: Config, dataset: Dataset, *, baseline_lam: float = 0.0, eval_every: int = 50,
+                 evaluator: Evaluator | None = None):
+        acai = Trainer(config, dataset)
+        baseline = Trainer(config.replace(lam=baseline_lam), dataset, networks=acai.networks.copy())
+        self.runs = {
+            "acai": TrainingRun(acai, eval_every=eval_every, evaluator=evaluator),
+            "baseline": TrainingRun(baseline, eval_every=eval_every, evaluator=evaluator),
+        }
+        self.metric = headline_metric(dataset)
+        self.seconds = 0.0  # race time so far
+        self.standings: list[Standing] = []
+
+    @property
+    def step(self) -> int:
+        return self.runs["acai"].step
+
+    @property
+    def eval_every(self) -> int:
+        return self.runs["acai"].eval_every
+
+    def trainer(self, side: str) -> Trainer:
+        return self.runs[side].trainer
+
+    def advance(self, steps: int) -> dict[str, RunReport]:
+        """Train both sides `steps` steps, one after the other (short calls keep them in step).
+        A side stops early only if it diverges: the reports say so."""
+        begun = time.perf_counter()
+        reports = {side: run.advance(steps) for side, run in self.runs.items()}
+        self.seconds += time.perf_counter() - begun
+        self._record()
+        return reports
+
+    def _record(self) -> None:
+        acai, baseline = (self.runs[side].evaluations for side in SIDES)
+        if not acai or not baseline or acai[-1]["step"] != baseline[-1]["step"]:
+            return
+        if self.standings and self.standings[-1].step == acai[-1]["step"]:
+            return
+        self.standings.append(Standing(self.seconds, acai[-1]["step"], acai[-1], baseline[-1], self.metric))
+
+    def evaluate(self) -> Standing:
+        """Evaluate both sides now (e.g. at the end of a race) and record the standing."""
+        for run in self.runs.values():
+            run.evaluate()
+        self._record()
+        return self.standings[-1]
+
+    def separated_at(self, ratio: float = SEPARATION_RATIO) -> Standing | None:
+        """The first standing from which ACAI's headline metric stays at least `ratio` times lower than
+        the baseline's at every later standing; None if the last standing is not separated."""
+        first = None
+        for standing in self.standings:
+            if standing.ratio >= ratio:
+                first = first or standing
+            else:
+                first = None
+        return first
+
+    def save(self, folder: str | os.PathLike, card: dict | None = None) -> dict[str, Path]:
+        """folder/acai and folder/baseline, ordinary checkpoint folders."""
+        return {side: run.save(Path(folder) / side, card={"race_side": side, **(card or {})})
+                for side, run in self.runs.items()}
+
+
+def eval_every_for(preset: str) -> int:
+    """Steps between a race's evaluations: about every two seconds of racing on a fast 2-core CPU."""
+    return EVAL_EVERY.get(preset, 50)
+
+
+def table_header(metric: str) -> str:
+    short = "MD" if metric == "mean_distance" else "mid-dist"
+    smooth = "  ACAI smooth  base smooth" if metric == "mean_distance" else ""
+    return f"{'seconds':>8} {'step':>6}  {'ACAI ' + short:>12} {'base ' + short:>12}{smooth}  {'ratio':>6}"
+
+
+def table_row(standing: Standing) -> str:
+    smooth = (f"  {standing.acai['smoothness']:>11.3f}  {standing.baseline['smoothness']:>11.3f}"
+              if standing.metric == "mean_distance" else "")
+    return (f"{standing.seconds:>8.1f} {standing.step:>6}  {standing.acai[standing.metric]:>12.3e} "
+            f"{standing.baseline[standing.metric]:>12.3e}{smooth}  {standing.ratio:>6.2f}")

@@ -1,0 +1,3 @@
+from explorer import page_race
+
+page_race.render()

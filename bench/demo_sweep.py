@@ -1,0 +1,112 @@
+"""The sweep behind the `demo-*` presets: which network size, learning rate and batch let ACAI's
+lines Mean Distance fall to a third of the plain autoencoder's soonest, counted from pressing Start?
+
+    python bench/demo_sweep.py --stage coarse --out docs/results/demo-sweep.json
+    python bench/demo_sweep.py --stage confirm --candidates mlp-w256-l32-lr1e-3 ... --seeds 0 1 2
+
+Every candidate is raced (acai.race: identical start, batches and alphas; lambda 0.5 vs 0) for at most
+--seconds of race time, evaluated every --eval-every steps on 64 pairs. "Separated" is the first
+evaluation from which the ratio baseline / ACAI stays >= 3 until the end. The JSON keeps every
+standing, so the table can be rebuilt; timings are printed beside this machine's matmul rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from acai import checkpoints
+from acai.config import Config
+from acai.data import load_dataset
+from acai.machine import machine_description, matmul_rate
+from acai.race import Race
+
+
+def candidate(name: str) -> Config:
+    """Parse a candidate name: conv-d{depth}-w{latent_width}-l{latent}-lr{lr}[-b{batch}] or
+    mlp-w{width}-l{latent}-lr{lr}[-b{batch}]."""
+    parts = name.replace("e-", "e_").split("-")  # 1e-3 holds a dash
+    values = {}
+    for part in parts[1:]:
+        for prefix in ("lr", "d", "w", "l", "b"):
+            if part.startswith(prefix):
+                text = part[len(prefix):].replace("e_", "e-")
+                values[prefix] = float(text) if prefix == "lr" else int(text)
+                break
+    base = {"dataset": "lines", "learning_rate": values["lr"], "batch_size": values.get("b", 64),
+            "latent_size": values["l"]}
+    if parts[0] == "mlp":
+        return Config(architecture="mlp", mlp_width=values["w"], **base)
+    return Config(architecture="conv", depth=values["d"], latent_width=values["w"], **base)
+
+
+COARSE = [
+    "conv-d16-w2-l64-lr1e-4",  # the paper's lines32, for comparison
+    "conv-d8-w2-l64-lr1e-3", "conv-d4-w2-l64-lr1e-3", "conv-d8-w4-l64-lr1e-3",
+    "conv-d8-w2-l64-lr3e-4", "conv-d4-w4-l128-lr1e-3-b32",
+    "mlp-w128-l32-lr1e-3", "mlp-w256-l32-lr1e-3", "mlp-w512-l32-lr1e-3", "mlp-w256-l64-lr1e-3",
+    "mlp-w256-l32-lr3e-4", "mlp-w256-l16-lr1e-3", "mlp-w256-l32-lr1e-3-b32", "mlp-w512-l64-lr3e-4",
+]
+
+
+def race_once(config: Config, dataset, seconds: float, eval_every: int) -> dict:
+    race = Race(config, dataset, eval_every=eval_every)
+    while race.seconds < seconds:
+        reports = race.advance(eval_every)
+        if any(report.diverged for report in reports.values()):
+            break
+    separated = race.separated_at()
+    return {
+        "seconds_to_separation": separated.seconds if separated else None,
+        "step_at_separation": separated.step if separated else None,
+        "steps": race.step, "race_seconds": round(race.seconds, 2),
+        "standings": [{"seconds": s.seconds, "step": s.step, "ratio": round(s.ratio, 3),
+                       "acai_md": s.acai["mean_distance"], "baseline_md": s.baseline["mean_distance"]}
+                      for s in race.standings],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--candidates", nargs="*", default=COARSE)
+    parser.add_argument("--seeds", nargs="*", type=int, default=[0])
+    parser.add_argument("--seconds", type=float, default=120.0, help="race time per trial")
+    parser.add_argument("--eval-every", type=int, default=100)
+    parser.add_argument("--out", type=Path, default=Path("docs/results/demo-sweep.json"))
+    args = parser.parse_args()
+    rate = matmul_rate()
+    print(f"{machine_description()}; float32 matmul {rate / 1e9:.0f} GFLOP/s", flush=True)
+    dataset = load_dataset("lines")
+    results = json.loads(args.out.read_text()) if args.out.exists() else {"trials": []}
+    for name in args.candidates:
+        for seed in args.seeds:
+            config = candidate(name).replace(seed=seed)
+            started = time.perf_counter()
+            trial = race_once(config, dataset, args.seconds, args.eval_every)
+            trial.update(candidate=name, seed=seed, config=config.to_dict(), matmul_gflops=round(rate / 1e9, 1),
+                         machine=machine_description())
+            results["trials"] = [t for t in results["trials"] if (t["candidate"], t["seed"]) != (name, seed)]
+            results["trials"].append(trial)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            checkpoints.write_atomic(args.out, json.dumps(results, indent=1) + "\n")
+            last = trial["standings"][-1] if trial["standings"] else {}
+            print(f"{name:<28} seed {seed}: separated at {trial['seconds_to_separation']} s "
+                  f"(step {trial['step_at_separation']}); {trial['steps']} steps in {trial['race_seconds']} s; "
+                  f"last ratio {last.get('ratio')} ({time.perf_counter() - started:.0f} s)", flush=True)
+    by_candidate: dict[str, list] = {}
+    for trial in results["trials"]:
+        by_candidate.setdefault(trial["candidate"], []).append(trial)
+    print("\n| candidate | seeds | median s to separation | steps/s (pair) | last ratio |")
+    for name, trials in by_candidate.items():
+        times = [t["seconds_to_separation"] if t["seconds_to_separation"] is not None else np.inf for t in trials]
+        rate_pair = np.median([t["steps"] / t["race_seconds"] for t in trials])
+        ratio = np.median([t["standings"][-1]["ratio"] for t in trials if t["standings"]])
+        print(f"| {name} | {len(trials)} | {np.median(times):.0f} | {rate_pair:.1f} | {ratio:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Live training speed and the race, side by side in one run on this machine:
+
+1. steps/s of the command line's loop (acai.driver, as `python -m acai train` runs it) for the paper's
+   lines32 model, and of the race loop (as `python -m acai race` runs it) for demo-lines;
+2. steps/s of the same trainings in the app, with the page open in headless Chromium and its charts
+   updating: the Train page training lines32, the Race page racing demo-lines; the ratio page / CLI
+   (target >= 85%);
+3. seconds from pressing Start to separation (ACAI's lines Mean Distance on 64 pairs at most a third of
+   the baseline's, and staying so) for each demo preset and the paper's lines32, from `python -m acai race`.
+
+    python bench/race.py [--seconds 40] [--seeds 0 1 2] [--race-seconds 180]
+
+Every timing is printed beside the machine's float32 matmul rate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+def cli_speed(preset: str, seconds: float, race: bool) -> float:
+    """Steps/s of the command line's loop after compilation (a race's step trains both models)."""
+    code = f"""
+import time
+from acai.config import PRESETS
+from acai.data import load_dataset
+from acai.driver import CLI_CHUNK, TrainingRun
+from acai.race import Race, eval_every_for
+from acai.training import Trainer
+config = PRESETS[{preset!r}]
+data = load_dataset(config.dataset)
+if {race}:
+    target, chunk = Race(config, data, eval_every=eval_every_for({preset!r})), eval_every_for({preset!r})
+else:
+    target, chunk = TrainingRun(Trainer(config, data)), CLI_CHUNK
+target.advance(2)  # compile
+start_step, started = target.step, time.perf_counter()
+while time.perf_counter() - started < {seconds}:
+    target.advance(chunk)
+print((target.step - start_step) / (time.perf_counter() - started))
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
+    return float(result.stdout.strip().splitlines()[-1])
+
+
+def _metric(page, label: str) -> int:
+    metric = page.locator("[data-testid='stMetric']", has_text=label).first
+    return int(metric.locator("[data-testid='stMetricValue']").inner_text().replace(",", ""))
+
+
+def page_speeds(seconds: float) -> tuple[float, float]:
+    """Steps/s read off the open page: (Train page, lines32), (Race page, demo-lines)."""
+    from playwright.sync_api import sync_playwright
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+                               "--server.port", str(port), "--server.address", "127.0.0.1",
+                               "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            deadline = time.time() + 60
+            while True:
+                try:
+                    page.goto(f"http://127.0.0.1:{port}/train")
+                    break
+                except Exception:
+                    if time.time() > deadline:
+                        raise
+                    time.sleep(0.3)
+            page.locator("[data-testid='stSelectbox']", has_text="Dataset").click()
+            page.get_by_role("option", name="Lines (synthetic)").click()
+            page.wait_for_timeout(1500)
+            train = _watch(page, "Start", "step", seconds)
+            page.get_by_role("button", name="Pause").click()
+            page.goto(f"http://127.0.0.1:{port}/race")
+            race = _watch(page, "Start", "step (each model)", seconds)
+            page.get_by_role("button", name="Pause").click()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return train, race
+
+
+def _watch(page, button: str, label: str, seconds: float) -> float:
+    page.get_by_role("button", name=button).click()
+    deadline = time.time() + 120
+    while time.time() < deadline:  # past compilation and the first chunks
+        try:
+            if _metric(page, label) >= 5:
+                break
+        except Exception:
+            pass
+        page.wait_for_timeout(250)
+    first, started = _metric(page, label), time.perf_counter()
+    page.wait_for_timeout(seconds * 1000)
+    return (_metric(page, label) - first) / (time.perf_counter() - started)
+
+
+def time_to_separation(preset: str, seconds: float, seed: int) -> tuple[float | None, str]:
+    with tempfile.TemporaryDirectory() as folder:
+        result = subprocess.run([sys.executable, "-m", "acai", "race", "--preset", preset, "--seconds", str(seconds),
+                                 "--seed", str(seed), "--out", f"{folder}/race"], capture_output=True, text=True,
+                                cwd=ROOT, check=True)
+    found = re.search(r"separated after (\d+) s", result.stdout)
+    last = [line for line in result.stdout.splitlines() if re.match(r"\s+\d+\.\d\s+\d+", line)]
+    return (float(found.group(1)) if found else None), (last[-1].split()[-1] if last else "?")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=40.0, help="measuring window for each speed")
+    parser.add_argument("--race-seconds", type=float, default=180.0, help="race length for time to separation")
+    parser.add_argument("--seeds", type=int, nargs="*", default=[0, 1, 2])
+    parser.add_argument("--presets", nargs="*", default=["demo-lines", "lines32"])
+    parser.add_argument("--skip-page", action="store_true")
+    args = parser.parse_args()
+    from acai.machine import machine_description, matmul_rate
+
+    rate = matmul_rate() / 1e9
+    print(f"{machine_description()}; float32 matmul {rate:.0f} GFLOP/s", flush=True)
+    cli_train = cli_speed("lines32", args.seconds, race=False)
+    cli_race = cli_speed("demo-lines", args.seconds, race=True)
+    print(f"CLI loop, lines32, one model:        {cli_train:6.2f} steps/s", flush=True)
+    print(f"CLI race loop, demo-lines, two models: {cli_race:6.2f} steps/s (each step trains both)", flush=True)
+    if not args.skip_page:
+        page_train, page_race = page_speeds(args.seconds)
+        print(f"Train page in Chromium, lines32:      {page_train:6.2f} steps/s = {page_train / cli_train:.0%} of the CLI "
+              "(target >= 85%)", flush=True)
+        print(f"Race page in Chromium, demo-lines:    {page_race:6.2f} steps/s = {page_race / cli_race:.0%} of the CLI "
+              "(target >= 85%)", flush=True)
+    for preset in args.presets:
+        results = [time_to_separation(preset, args.race_seconds, seed) for seed in args.seeds]
+        times = [t if t is not None else float("inf") for t, _ in results]
+        shown = ", ".join(f"{t:.0f} s" if t is not None else f"not within {args.race_seconds:.0f} s" for t, _ in results)
+        median = statistics.median(times)
+        target = 60 * 200 / rate
+        print(f"time to separation, {preset}: median {median:.0f} s over seeds {args.seeds} ({shown}; final ratios "
+              f"{', '.join(ratio for _, ratio in results)}); target at this matmul rate: {target:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

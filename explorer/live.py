@@ -1,0 +1,105 @@
+"""Live training for the app: a TrainingRun or a Race advanced in a background thread.
+
+The thread trains in chunks of about CHUNK_SECONDS while `running`; the page only reads the run's
+state and redraws about once a second, so drawing never holds training up (the page used to train
+inside its fragment and lost half the speed to redraws). The thread never calls Streamlit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+import uuid
+
+import numpy as np
+
+from acai.driver import TrainingRun
+from acai.race import Race
+
+CHUNK_SECONDS = 0.5  # training between two looks at the controls (Pause answers within this)
+IDLE_SECONDS = 120.0  # a run whose page has not been drawn for this long pauses itself (tab closed)
+
+
+class LiveRun:
+    """Advances `target` (a TrainingRun or a Race) in a daemon thread; thread-safe controls."""
+
+    def __init__(self, target: TrainingRun | Race):
+        self.target = target
+        self.key = uuid.uuid4().hex  # names this run in process-wide caches
+        self.running = False
+        self.error: str | None = None
+        self.steps_per_second = 0.0  # of the last chunk
+        self._chunk = 1
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()  # one advance at a time (thread or Step button)
+        self._seen = time.monotonic()
+
+    @property
+    def is_race(self) -> bool:
+        return isinstance(self.target, Race)
+
+    @property
+    def step(self) -> int:
+        return self.target.step
+
+    def seen(self) -> None:
+        """The page was drawn: keep training (see IDLE_SECONDS)."""
+        self._seen = time.monotonic()
+
+    def start(self) -> None:
+        self.error, self.running = None, True
+        self.seen()
+        if self._thread is None or not self._thread.is_alive():
+            self._thread = threading.Thread(target=self._loop, name="acai-live-training", daemon=True)
+            self._thread.start()
+
+    def pause(self) -> None:
+        """Stop after the chunk in progress (at most about CHUNK_SECONDS)."""
+        self.running = False
+
+    def wait_paused(self, timeout: float = 30.0) -> None:
+        """Block until the thread has finished its chunk (used before replacing or saving the run)."""
+        self.running = False
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    @contextlib.contextmanager
+    def paused(self):
+        """Hold training (after the chunk in progress) for the block, then go on if it was running."""
+        was_running = self.running
+        self.wait_paused()
+        try:
+            with self._lock:
+                yield
+        finally:
+            if was_running:
+                self.start()
+
+    def step_once(self, steps: int = 1) -> None:
+        """Train `steps` steps now, in the caller's thread (the Step button, while paused)."""
+        self._advance(steps)
+
+    def _advance(self, steps: int) -> None:
+        with self._lock:
+            reports = self.target.advance(steps)
+        reports = reports if isinstance(reports, dict) else {"model": reports}
+        seconds = sum(report.seconds for report in reports.values())
+        done = min(report.steps for report in reports.values())
+        if done:
+            self.steps_per_second = done / max(seconds, 1e-9)  # a race's step trains both models
+            per_step = seconds / done
+            self._chunk = int(np.clip(CHUNK_SECONDS / max(per_step, 1e-4), 1, 500))
+        diverged = [report.diverged for report in reports.values() if report.diverged]
+        if diverged:
+            self.error, self.running = diverged[0], False
+
+    def _loop(self) -> None:
+        while self.running:
+            if time.monotonic() - self._seen > IDLE_SECONDS:
+                self.running = False
+                break
+            try:
+                self._advance(self._chunk)
+            except Exception as error:  # shown on the page; the thread must not die silently
+                self.error, self.running = f"training stopped: {type(error).__name__}: {error}", False

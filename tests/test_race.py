@@ -1,0 +1,77 @@
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from acai import checkpoints
+from acai.race import Race, Standing
+
+
+def test_sides_start_equal_see_the_same_data_and_differ_only_by_lambda(tiny_config, lines_dataset):
+    race = Race(tiny_config.replace(lam=0.0), lines_dataset, eval_every=0)
+    acai, baseline = race.trainer("acai"), race.trainer("baseline")
+    for x, y in zip(acai.networks.get_weights(), baseline.networks.get_weights()):
+        np.testing.assert_array_equal(x, y)  # encoder, decoder, critic and probe
+    assert acai.networks is not baseline.networks
+    np.testing.assert_array_equal(acai.sampler.batch(3)[0], baseline.sampler.batch(3)[0])
+    np.testing.assert_array_equal(acai.alpha(3, 32).numpy(), baseline.alpha(3, 32).numpy())
+    race.advance(2)
+    assert acai.step == baseline.step == 2
+    for x, y in zip(acai.networks.get_weights(), baseline.networks.get_weights()):
+        np.testing.assert_allclose(x, y, rtol=1e-6, atol=1e-7)  # lambda 0 on both: the same training
+    np.testing.assert_allclose(acai.history.as_array(), baseline.history.as_array(), rtol=1e-6)
+
+
+def test_changing_one_sides_lambda_leaves_the_other_alone(tiny_config, lines_dataset):
+    race = Race(tiny_config, lines_dataset, eval_every=0)
+    race.trainer("baseline").set_regularization(lam=0.3, gamma=0.6)
+    race.advance(1)
+    assert race.trainer("acai").config.lam == 0.5 and race.trainer("acai").config.gamma == pytest.approx(0.2)
+    np.testing.assert_allclose(race.trainer("baseline").history.column("lam"), [0.3], rtol=1e-6)
+    np.testing.assert_allclose(race.trainer("acai").history.column("lam"), [0.5])
+    assert not all(np.array_equal(x, y) for x, y in zip(race.trainer("acai").networks.get_weights(),
+                                                          race.trainer("baseline").networks.get_weights()))
+
+
+def test_standings_are_recorded_at_common_evaluations(tiny_config, lines_dataset):
+    race = Race(tiny_config, lines_dataset, eval_every=2,
+                evaluator=lambda networks: {"mean_distance": 1.0, "smoothness": 0.0})
+    race.advance(3)
+    race.advance(1)
+    assert [standing.step for standing in race.standings] == [2, 4]
+    assert race.standings[0].seconds <= race.standings[1].seconds <= race.seconds
+    assert race.standings[-1].ratio == 1.0
+
+
+def _standing(step, acai, baseline):
+    return Standing(seconds=float(step), step=step, acai={"mean_distance": acai}, baseline={"mean_distance": baseline},
+                    metric="mean_distance")
+
+
+def test_separation_is_the_first_standing_from_which_the_lead_holds(tiny_config, lines_dataset):
+    race = Race(tiny_config, lines_dataset, eval_every=0)
+    race.standings = [_standing(1, 1.0, 2.0), _standing(2, 1.0, 3.5), _standing(3, 1.0, 2.9),
+                      _standing(4, 1.0, 3.0), _standing(5, 0.5, 4.0)]
+    assert race.separated_at().step == 4  # step 2's lead did not hold at step 3
+    race.standings.append(_standing(6, 1.0, 1.0))
+    assert race.separated_at() is None
+    assert math.isnan(_standing(7, 0.0, 1.0).ratio)
+
+
+def test_race_command_prints_the_table_and_writes_two_loadable_checkpoints(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "acai", "race", "--preset", "demo-lines", "--seconds", "4",
+                             "--eval-every", "20", "--out", str(tmp_path / "race")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert "GFLOP/s" in result.stdout and "ratio" in result.stdout
+    assert "separated after" in result.stdout or "not separated within" in result.stdout
+    steps = []
+    for side in ("acai", "baseline"):
+        loaded = checkpoints.load_checkpoint(tmp_path / "race" / side)
+        steps.append(loaded.step)
+        assert loaded.config.lam == (0.5 if side == "acai" else 0.0) and loaded.evaluations
+    assert steps[0] == steps[1] > 0
+    again = subprocess.run([sys.executable, "-m", "acai", "race", "--seconds", "1", "--out", str(tmp_path / "race")],
+                           capture_output=True, text=True)
+    assert again.returncode == 2 and "already holds a checkpoint" in again.stderr  # nothing overwritten
