@@ -59,7 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--checkpoint-every", type=_positive_int, default=500, help="steps between checkpoints")
     train.add_argument("--eval-every", type=_non_negative_int, default=0,
                        help="steps between live evaluations kept in the history (lines benchmark on 64 pairs, "
-                            "or mid-path distance on images; 0 = off)")
+                            "or mid-path greyness on images; 0 = off)")
     train.add_argument("--data-dir", help=f"folder with Keras-layout .npz files (default ${'ACAI_DATA_DIR'})")
     train.add_argument("--distribute", choices=("none", "mirrored"), default="none",
                        help="mirrored: data-parallel over this machine's GPUs (tf.distribute.MirroredStrategy)")
@@ -208,7 +208,7 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     separated = race.separated_at() if race.metric == "mean_distance" else None
     if race.metric != "mean_distance":
         last = race.standings[-1] if race.standings else None
-        print(f"mid-path distance ratio baseline/ACAI after {race.seconds:.0f} s: "
+        print(f"mid-path greyness ratio baseline/ACAI after {race.seconds:.0f} s: "
               f"{last.ratio:.2f}" if last else "no evaluation yet")
     elif separated is not None:
         print(f"separated after {separated.seconds:.0f} s (step {separated.step}: ACAI's Mean Distance "

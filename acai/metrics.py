@@ -33,12 +33,6 @@ def nearest_cosine(images: np.ndarray, reference: np.ndarray) -> tuple[np.ndarra
     return distances, nearest
 
 
-def unit_rows(images: np.ndarray) -> np.ndarray:
-    """(R, ...) images -> (R, D) float64 flattened rows of unit norm: a reference set for nearest_cosine."""
-    flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
-    return flat / np.maximum(np.linalg.norm(flat, axis=1, keepdims=True), 1e-12)
-
-
 def nearest_reference_lines(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cosine distance to, and angle of, the nearest of the 10,000 reference lines.
 
@@ -84,6 +78,20 @@ def lines_benchmark(interpolations: np.ndarray) -> dict[str, float]:
     valid = ~np.isnan(scores)
     smoothness = float(scores[valid].sum() / pairs) if valid.any() else float("nan")
     return {"mean_distance": float(distances.mean()), "smoothness": smoothness}
+
+
+def grey_fraction(images: np.ndarray, low: float = -0.5, high: float = 0.5) -> np.ndarray:
+    """Share of each image's pixels that are mid-grey: strictly between `low` and `high` in [-1, 1] units
+    (25% to 75% intensity). Handwritten digits are nearly black and white (MNIST test images: about 4%);
+    a double exposure of two digits is largely grey (a pixel cross-fade at alpha 0.5: about 13%).
+
+    Args:
+        images: (N, ...) in [-1, 1].
+    Returns:
+        (N,) fractions in [0, 1].
+    """
+    flat = np.asarray(images, dtype=np.float64).reshape(len(images), -1)
+    return ((flat > low) & (flat < high)).mean(axis=1)
 
 
 def hungarian_accuracy(labels: np.ndarray, clusters: np.ndarray) -> float:

@@ -1,8 +1,11 @@
 """The sweep behind the `demo-*` presets: which network size, learning rate and batch let ACAI's
 lines Mean Distance fall to a third of the plain autoencoder's soonest, counted from pressing Start?
 
-    python bench/demo_sweep.py --stage coarse --out docs/results/demo-sweep.json
-    python bench/demo_sweep.py --stage confirm --candidates mlp-w256-l32-lr1e-3 ... --seeds 0 1 2
+    taskset -c 1 python bench/demo_sweep.py --seconds 240 --eval-every 100 --out docs/results/demo-sweep.json
+    python bench/demo_sweep.py --candidates conv-d4-w2-l64-lr3e-3 --seeds 0 1 2 --seconds 240
+
+(one trial per core: two sweeps pinned to the two cores run side by side; a trial's step counts do not
+depend on the machine, its seconds do.)
 
 Every candidate is raced (acai.race: identical start, batches and alphas; lambda 0.5 vs 0) for at most
 --seconds of race time, evaluated every --eval-every steps on 64 pairs. "Separated" is the first
@@ -44,12 +47,14 @@ def candidate(name: str) -> Config:
     return Config(architecture="conv", depth=values["d"], latent_width=values["w"], **base)
 
 
+# The candidates of docs/DEMO_PRESETS.md, in the order they were tried.
 COARSE = [
     "conv-d16-w2-l64-lr1e-4",  # the paper's lines32, for comparison
-    "conv-d8-w2-l64-lr1e-3", "conv-d4-w2-l64-lr1e-3", "conv-d8-w4-l64-lr1e-3",
-    "conv-d8-w2-l64-lr3e-4", "conv-d4-w4-l128-lr1e-3-b32",
-    "mlp-w128-l32-lr1e-3", "mlp-w256-l32-lr1e-3", "mlp-w512-l32-lr1e-3", "mlp-w256-l64-lr1e-3",
-    "mlp-w256-l32-lr3e-4", "mlp-w256-l16-lr1e-3", "mlp-w256-l32-lr1e-3-b32", "mlp-w512-l64-lr3e-4",
+    "conv-d8-w2-l64-lr1e-3", "conv-d4-w2-l64-lr1e-3",
+    "mlp-w256-l32-lr1e-3",  # the blog-post notebook's architecture, narrowed
+    "conv-d4-w2-l64-lr3e-3", "conv-d4-w4-l64-lr2e-3-b32", "conv-d8-w4-l64-lr1e-3-b32", "conv-d16-w2-l64-lr1e-3",
+    "conv-d8-w4-l64-lr3e-3-b32", "conv-d4-w2-l64-lr3e-3-b32", "conv-d4-w4-l64-lr3e-3-b32",
+    "conv-d8-w4-l128-lr2e-3-b32", "conv-d4-w2-l64-lr5e-3", "conv-d8-w2-l64-lr3e-3",
 ]
 
 

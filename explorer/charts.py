@@ -40,7 +40,7 @@ def loss_figure(history: np.ndarray, columns: tuple[str, ...], title: str = "los
 
 def evaluation_figure(evaluations: list[dict], title: str) -> go.Figure:
     """One model's live evaluations against step: Mean Distance and Smoothness (lines) or the
-    mid-path distance (images)."""
+    mid-path greyness (images)."""
     figure = go.Figure()
     steps = [row["step"] for row in evaluations]
     if evaluations and "mean_distance" in evaluations[0]:
@@ -50,16 +50,16 @@ def evaluation_figure(evaluations: list[dict], title: str) -> go.Figure:
                                     mode="lines+markers", yaxis="y2"))
         return _layout(figure, title, height=260, yaxis=dict(title="Mean Distance", type="log"),
                        yaxis2=dict(title="Smoothness", overlaying="y", side="right"), xaxis_title="step")
-    figure.add_trace(go.Scatter(x=steps, y=[row.get("midpoint_distance") for row in evaluations],
-                                name="mid-path distance", mode="lines+markers"))
-    return _layout(figure, title, height=260, yaxis=dict(title="mid-path distance", type="log"), xaxis_title="step")
+    figure.add_trace(go.Scatter(x=steps, y=[row.get("midpoint_grey") for row in evaluations],
+                                name="mid-path greyness", mode="lines+markers"))
+    return _layout(figure, title, height=260, yaxis=dict(title="mid-path greyness", type="log"), xaxis_title="step")
 
 
 def race_figure(standings, metric: str, x: str = "step") -> go.Figure:
     """Both sides' headline metric (and Smoothness on lines) against step or race seconds."""
     figure = go.Figure()
     xs = [getattr(standing, x) for standing in standings]
-    label = {"mean_distance": "Mean Distance", "midpoint_distance": "mid-path distance"}[metric]
+    label = {"mean_distance": "Mean Distance", "midpoint_grey": "mid-path greyness"}[metric]
     for side in ("acai", "baseline"):
         values = [getattr(standing, side) for standing in standings]
         name = "ACAI" if side == "acai" else "baseline (lambda 0)"

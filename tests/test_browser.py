@@ -147,3 +147,50 @@ def test_a_person_explores_and_trains(server, browser, tmp_path):
     page.wait_for_timeout(2000)
     assert _metric(page, "step") == paused
     context.close()
+
+
+def _strip_sources(page, side_label: str) -> list[str]:
+    """The src of every frame in the strips drawn under a side's label on the Race page."""
+    return page.evaluate(
+        """(label) => {
+            const marker = [...document.querySelectorAll('em')].find(e => e.innerText.startsWith(label));
+            if (!marker) return [];
+            let block = marker.closest('[data-testid="stElementContainer"]').nextElementSibling;
+            return block ? [...block.querySelectorAll('img')].map(img => img.src) : [];
+        }""", side_label)
+
+
+def test_a_person_starts_a_race_and_sees_both_strips_move(server, browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    page.goto(server + "/race")
+    page.get_by_role("button", name="Start").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Start").click()
+    page.locator("[data-testid='stMetric']", has_text="step (each model)").first.wait_for(timeout=90_000)
+    deadline = time.time() + 90
+    while _metric(page, "step (each model)") < 60 and time.time() < deadline:
+        page.wait_for_timeout(500)
+    first = {side: _strip_sources(page, side) for side in ("ACAI", "Plain autoencoder")}
+    assert all(len(sources) == 16 for sources in first.values()), first  # two pairs of 8 frames each
+    page.screenshot(path=SHOTS / "6-race-early.png", full_page=True)
+    page.wait_for_timeout(6000)
+    later = {side: _strip_sources(page, side) for side in ("ACAI", "Plain autoencoder")}
+    for side in first:  # both models' frames were decoded again as they learned
+        assert later[side] != first[side], side
+    assert page.locator("[data-testid='race-ratio']").count() == 1
+    assert page.locator(".js-plotly-plot").count() >= 3  # the race chart and both loss charts
+    opacities = []
+    for _ in range(30):  # sampled over 3 s, across several redraws
+        opacities.append(page.evaluate("""() => Math.min(...[...document.querySelectorAll('img')].map(img => {
+            let seen = 1;
+            for (let node = img; node; node = node.parentElement) seen *= parseFloat(getComputedStyle(node).opacity);
+            return seen;
+        }))"""))
+        page.wait_for_timeout(100)
+    assert min(opacities) == 1.0  # no image is dimmed while the page redraws
+    page.screenshot(path=SHOTS / "7-race-later.png", full_page=True)
+    page.get_by_role("button", name="Pause").click()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('button')].some(b => b.innerText.trim() === 'Pause' && b.disabled)",
+        timeout=30_000)
+    context.close()

@@ -97,3 +97,12 @@ def test_linear_probe_accuracy():
 def test_reconstruction_error_by_hand():
     result = metrics.reconstruction_error(np.zeros((1, 2)), np.array([[0.5, -0.5]]))
     assert result["mse"] == pytest.approx(0.25) and result["rmse_255"] == pytest.approx(63.75)
+
+
+def test_grey_fraction_counts_only_mid_grey_pixels():
+    images = np.full((2, 2, 2, 1), -1.0, np.float32)
+    images[0, 0, 0] = 0.0  # grey
+    images[0, 0, 1] = 0.5  # the boundary is not grey
+    images[0, 1, 0] = 1.0  # ink
+    images[1] = 0.25  # all grey
+    np.testing.assert_allclose(metrics.grey_fraction(images), [0.25, 1.0])

@@ -75,3 +75,14 @@ def test_race_command_prints_the_table_and_writes_two_loadable_checkpoints(tmp_p
     again = subprocess.run([sys.executable, "-m", "acai", "race", "--seconds", "1", "--out", str(tmp_path / "race")],
                            capture_output=True, text=True)
     assert again.returncode == 2 and "already holds a checkpoint" in again.stderr  # nothing overwritten
+
+
+def test_an_image_race_compares_the_mid_path_greyness(tiny_config):
+    from acai.data import load_dataset
+
+    digits = load_dataset("digits")
+    race = Race(tiny_config.replace(dataset="digits"), digits, eval_every=2)
+    race.advance(2)
+    (standing,) = race.standings
+    assert race.metric == "midpoint_grey" and 0 <= standing.acai["midpoint_grey"] <= 1
+    assert standing.ratio == pytest.approx(standing.baseline["midpoint_grey"] / standing.acai["midpoint_grey"])
