@@ -11,7 +11,6 @@ from acai import interpolation, lines, metrics
 from acai.config import Config
 from acai.data import Dataset
 
-
 # The paper's published figures shown beside ours (docs/METHOD.md says where each comes from):
 # Table 1's ACAI and baseline rows, and ACAI's MNIST linear probe in section 5.
 PAPER = {

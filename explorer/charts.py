@@ -23,7 +23,7 @@ def bucketed(history: np.ndarray, max_points: int = MAX_POINTS) -> np.ndarray:
 
 def _layout(figure: go.Figure, title: str, height: int = 300, **layout) -> go.Figure:
     figure.update_layout(height=height, margin=dict(l=10, r=10, t=40, b=10), title=title,
-                         legend=dict(orientation="h", y=1.02, yanchor="bottom", x=1, xanchor="right"), **layout)
+                         legend=dict(orientation="h", y=-0.2, yanchor="top", x=0, xanchor="left"), **layout)
     figure.update_yaxes(exponentformat="e")  # 1e-3, never SI prefixes like "1m"
     return figure
 

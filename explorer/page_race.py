@@ -76,8 +76,7 @@ def _buttons(session: state.SessionState, preset: str, settings: dict[str, tuple
     live = session.race
     running = live is not None and live.running
     columns = st.columns(5)
-    if columns[0].button("Start", key="race_start", type="primary", width="stretch",
-                         help="a new race with this preset (replaces the current one)"):
+    if columns[0].button("Start", key="race_start", type="primary", width="stretch"):
         if live is not None:
             live.wait_paused()
         session.race = _new_race(preset)
@@ -91,8 +90,7 @@ def _buttons(session: state.SessionState, preset: str, settings: dict[str, tuple
     if columns[2].button("Resume", key="race_resume", width="stretch", disabled=live is None or running):
         live.start()
         st.rerun()
-    if columns[3].button("Step", key="race_step", width="stretch", disabled=running,
-                         help="one training step of both models"):
+    if columns[3].button("Step", key="race_step", width="stretch", disabled=running):
         if live is None:
             session.race = live = _new_race(preset)
         if live is not None:
@@ -138,8 +136,9 @@ def _headline(race: Race, live: LiveRun) -> None:
 def _live_view(session: state.SessionState) -> None:
     live = session.race
     if live is None:
-        st.info("Pick a preset and press **Start**: both models train side by side, and their interpolations, "
-                "losses and interpolation quality are drawn as they learn.")
+        st.info("Pick a preset and press **Start** (a new race; it replaces the current one) or **Step** (one "
+                "step of both models): both train side by side, and their interpolations, losses and "
+                "interpolation quality are drawn as they learn.")
         return
     live.seen()
     race: Race = live.target
@@ -148,14 +147,14 @@ def _live_view(session: state.SessionState) -> None:
     _headline(race, live)
     step = state.preview_step("race", live)
     strips = _strips(live.key, step, race)
-    st.markdown(f"**The same interpolations, decoded by both models** at step {step:,} "
-                "(d: the critic's estimate of alpha; 0 looks real)")
+    st.markdown(f"**The same interpolations, decoded by both models** at step {step:,}; under each frame the "
+                "critic's estimate of alpha (0: looks real)")
     for side in ("acai", "baseline"):
         st.markdown(f"*{SIDE_LABELS[side]}* (lambda {race.trainer(side).config.lam:g})")
         columns = st.columns(PAIRS, gap="medium")
         for column, strip in zip(columns, strips[side]):
             with column:
-                widgets.frames_row(strip.frames, [f"d={value:.2f}" for value in strip.critic], scale=2)
+                widgets.frames_row(strip.frames, [f"{value:.2f}" for value in strip.critic], scale=2)
     if race.standings:
         x = st.segmented_control("x axis", ["seconds", "step"], default="seconds", key="race_x") or "seconds"
         st.plotly_chart(charts.race_figure(race.standings, race.metric, x=x), key="race_chart")

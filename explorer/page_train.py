@@ -68,8 +68,7 @@ def _buttons(session: state.SessionState, config: Config, start: state.ModelEntr
     live = session.training
     running = live is not None and live.running
     columns = st.columns(5)
-    if columns[0].button("Start", key="train_start", type="primary", width="stretch",
-                         help="a new model with these settings (replaces the current one)"):
+    if columns[0].button("Start", key="train_start", type="primary", width="stretch"):
         if live is not None:
             live.wait_paused()
         session.training = _new_run(config, start)
@@ -81,7 +80,7 @@ def _buttons(session: state.SessionState, config: Config, start: state.ModelEntr
     if columns[2].button("Resume", key="train_resume", width="stretch", disabled=live is None or running):
         live.start()
         st.rerun()
-    if columns[3].button("Step", key="train_step", width="stretch", help="one training step", disabled=running):
+    if columns[3].button("Step", key="train_step", width="stretch", disabled=running):
         if live is None:
             session.training = live = _new_run(config, start)
         live.step_once()
@@ -102,8 +101,9 @@ def _previews(run_key: str, step: int, _run: TrainingRun):
 def _live_view(session: state.SessionState) -> None:
     live = session.training
     if live is None:
-        st.info("Choose settings and press **Start** (or **Step**). Training runs in the background, so every "
-                "control stays live; lambda and gamma apply at the next step.")
+        st.info("Choose settings and press **Start** (a new model; it replaces the current one) or **Step** (one "
+                "step). Training runs in the background, so every control stays live; lambda and gamma apply at "
+                "the next step.")
         return
     live.seen()
     run, trainer = live.target, live.target.trainer
