@@ -44,7 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model (or resume one) and checkpoint it")
     train.add_argument("--preset", choices=sorted(PRESETS), help="start from the paper's settings of a preset")
     train.add_argument("--dataset", choices=DATASETS, help="default: mnist (or the preset's)")
-    train.add_argument("--architecture", choices=ARCHITECTURES, help="conv (official) or mlp (the seed's)")
+    train.add_argument("--architecture", choices=ARCHITECTURES,
+                       help="conv (the authors' official) or mlp (the TF 2.0 blog-post notebook's)")
     train.add_argument("--latent-size", type=_positive_int, help="total latent units (conv: a multiple of latent_width^2)")
     train.add_argument("--latent-width", type=_positive_int, help="spatial size of the conv latent map")
     train.add_argument("--depth", type=_positive_int, help="filters of the first conv layer")

@@ -128,7 +128,7 @@ PRESETS: dict[str, Config] = {
 # learning rate (and batch) chosen by bench/demo_sweep.py (docs/DEMO_PRESETS.md), so that ACAI and the
 # plain autoencoder part within about a minute instead of half an hour. Not the paper's settings.
 DEMO_PRESETS: dict[str, Config] = {
-    "demo-lines": Config(dataset="lines", depth=8, latent_width=4, latent_size=64, learning_rate=1e-3, batch_size=32),
+    "demo-lines": Config(dataset="lines", depth=8, latent_width=4, latent_size=64, learning_rate=2e-3, batch_size=32),
     "demo-mnist": Config(dataset="mnist", depth=8, latent_width=4, latent_size=32, learning_rate=1e-3),
     "demo-fashion": Config(dataset="fashion_mnist", depth=8, latent_width=4, latent_size=32, learning_rate=1e-3),
 }

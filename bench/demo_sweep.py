@@ -82,7 +82,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=120.0, help="race time per trial")
     parser.add_argument("--eval-every", type=int, default=100)
     parser.add_argument("--out", type=Path, default=Path("docs/results/demo-sweep.json"))
+    parser.add_argument("--table", action="store_true", help="only print the table of --out")
     args = parser.parse_args()
+    if args.table:
+        print(markdown_table(json.loads(args.out.read_text())))
+        return
     rate = matmul_rate()
     print(f"{machine_description()}; float32 matmul {rate / 1e9:.0f} GFLOP/s", flush=True)
     dataset = load_dataset("lines")
@@ -102,16 +106,26 @@ def main() -> None:
             print(f"{name:<28} seed {seed}: separated at {trial['seconds_to_separation']} s "
                   f"(step {trial['step_at_separation']}); {trial['steps']} steps in {trial['race_seconds']} s; "
                   f"last ratio {last.get('ratio')} ({time.perf_counter() - started:.0f} s)", flush=True)
+    print(markdown_table(results))
+
+
+def markdown_table(results: dict) -> str:
+    """One row per candidate, medians over its seeds: the table of docs/DEMO_PRESETS.md."""
     by_candidate: dict[str, list] = {}
     for trial in results["trials"]:
         by_candidate.setdefault(trial["candidate"], []).append(trial)
-    print("\n| candidate | seeds | median s to separation | steps/s (pair) | last ratio |")
+    lines = ["| candidate | seeds | s to separation (median) | pair steps/s | steps | best ratio (at step) | last ratio |",
+             "|---|---|---|---|---|---|---|"]
     for name, trials in by_candidate.items():
         times = [t["seconds_to_separation"] if t["seconds_to_separation"] is not None else np.inf for t in trials]
-        rate_pair = np.median([t["steps"] / t["race_seconds"] for t in trials])
-        ratio = np.median([t["standings"][-1]["ratio"] for t in trials if t["standings"]])
-        print(f"| {name} | {len(trials)} | {np.median(times):.0f} | {rate_pair:.1f} | {ratio:.2f} |")
-
+        median = np.median(times)
+        pair_rate = np.median([t["steps"] / t["race_seconds"] for t in trials])
+        best = max((s for t in trials for s in t["standings"]), key=lambda s: s["ratio"])
+        last = np.median([t["standings"][-1]["ratio"] for t in trials if t["standings"]])
+        shown = f"{median:.0f}" if np.isfinite(median) else f"not within {max(t['race_seconds'] for t in trials):.0f} s"
+        lines.append(f"| {name} | {len(trials)} | {shown} | {pair_rate:.1f} | {int(np.median([t['steps'] for t in trials]))} "
+                     f"| {best['ratio']:.2f} ({best['step']}) | {last:.2f} |")
+    return "\n".join(lines)
 
 if __name__ == "__main__":
     main()

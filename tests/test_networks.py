@@ -42,4 +42,4 @@ def test_official_initialisation_and_slope():
 def test_mlp_decoder_output_range():
     networks = ACAINetworks(PRESETS["mnist_mlp"])
     out = networks.decoder(np.random.default_rng(0).normal(size=(4, 32)).astype(np.float32) * 100).numpy()
-    assert out.min() >= -1 and out.max() <= 1  # 2 * sigmoid - 1: the seed's sigmoid on [-1, 1] data
+    assert out.min() >= -1 and out.max() <= 1  # 2 * sigmoid - 1: the blog-post notebook's sigmoid, on [-1, 1] data
