@@ -17,7 +17,11 @@ from explorer import charts, state, widgets
 from explorer.live import LiveRun
 
 RACE_PRESETS = ("demo-lines", "demo-mnist", "demo-fashion", "lines32")
-REDRAW_SECONDS = 1.0
+# While a race runs, the numbers redraw every second and the pictures and charts every 3 s: each picture
+# redraw costs the server and the browser CPU that training then lacks (bench/race.py measured 51% of the
+# CLI's speed with everything redrawn every second, docs/BENCHMARKS.md).
+NUMBERS_SECONDS = 1.0
+PICTURES_SECONDS = 3.0
 PAIRS = 2  # interpolation pairs shown for both models
 FRAMES = 8
 SIDE_LABELS = {"acai": "ACAI", "baseline": "Plain autoencoder"}
@@ -133,7 +137,7 @@ def _headline(race: Race, live: LiveRun) -> None:
                        f"is at least {SEPARATION_RATIO:g}x below the baseline's since then.")
 
 
-def _live_view(session: state.SessionState) -> None:
+def _numbers(session: state.SessionState) -> None:
     live = session.race
     if live is None:
         st.info("Pick a preset and press **Start** (a new race; it replaces the current one) or **Step** (one "
@@ -141,10 +145,16 @@ def _live_view(session: state.SessionState) -> None:
                 "interpolation quality are drawn as they learn.")
         return
     live.seen()
-    race: Race = live.target
     if live.error:
         st.error(live.error)
-    _headline(race, live)
+    _headline(live.target, live)
+
+
+def _pictures(session: state.SessionState) -> None:
+    live = session.race
+    if live is None:
+        return
+    race: Race = live.target
     step = state.preview_step("race", live)
     strips = _strips(live.key, step, race)
     st.markdown(f"**The same interpolations, decoded by both models** at step {step:,}; under each frame the "
@@ -188,13 +198,18 @@ def render() -> None:
     live = session.race
     was_running = live is not None and live.running
 
-    @st.fragment(run_every=REDRAW_SECONDS if was_running else None)
-    def live_view() -> None:
-        _live_view(session)
+    @st.fragment(run_every=NUMBERS_SECONDS if was_running else None)
+    def numbers() -> None:
+        _numbers(session)
         if was_running and not live.running and session.race is live:
-            st.rerun(scope="app")  # it stopped by itself: redraw the buttons too
+            st.rerun(scope="app")  # it stopped by itself: redraw the buttons and the last pictures too
 
-    live_view()
+    @st.fragment(run_every=PICTURES_SECONDS if was_running else None)
+    def pictures() -> None:
+        _pictures(session)
+
+    numbers()
+    pictures()
     _save(session)
     with st.expander("What the numbers mean", expanded=False):
         st.markdown(EXPLANATION)

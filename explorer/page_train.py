@@ -17,7 +17,10 @@ from explorer import charts, state, widgets
 from explorer.live import LiveRun
 
 EVAL_EVERY = 200  # steps between the live evaluations charted on the page
-REDRAW_SECONDS = 1.0  # the page redraws this often while training runs
+# While training runs, the numbers redraw every second and the charts and pictures every 5 s (each of
+# their redraws costs training time; docs/BENCHMARKS.md).
+NUMBERS_SECONDS = 1.0
+PICTURES_SECONDS = 5.0
 
 
 def _settings() -> tuple[Config, state.ModelEntry | None]:
@@ -98,7 +101,7 @@ def _previews(run_key: str, step: int, _run: TrainingRun):
     return sample, interpolation.decode(networks, interpolation.encode(networks, sample)), strip
 
 
-def _live_view(session: state.SessionState) -> None:
+def _numbers(session: state.SessionState) -> None:
     live = session.training
     if live is None:
         st.info("Choose settings and press **Start** (a new model; it replaces the current one) or **Step** (one "
@@ -106,7 +109,7 @@ def _live_view(session: state.SessionState) -> None:
                 "the next step.")
         return
     live.seen()
-    run, trainer = live.target, live.target.trainer
+    trainer = live.target.trainer
     if live.error:
         st.error(live.error)
     last = trainer.history.last()
@@ -116,6 +119,13 @@ def _live_view(session: state.SessionState) -> None:
     metrics[2].metric("reconstruction", f"{last.get('reconstruction', float('nan')):.4f}")
     metrics[3].metric("critic alpha loss", f"{last.get('critic_alpha', float('nan')):.4f}")
     metrics[4].metric("lambda in force", f"{trainer.config.lam:g}")
+
+
+def _pictures(session: state.SessionState) -> None:
+    live = session.training
+    if live is None:
+        return
+    run, trainer = live.target, live.target.trainer
     st.plotly_chart(charts.loss_figure(trainer.history.as_array(), trainer.history.columns), key="loss_chart")
     if run.evaluations:
         st.plotly_chart(charts.evaluation_figure(run.evaluations, f"live evaluation every {run.eval_every} steps"),
@@ -174,12 +184,17 @@ def render() -> None:
 
     was_running = live is not None and live.running
 
-    @st.fragment(run_every=REDRAW_SECONDS if was_running else None)
-    def live_view() -> None:
-        _live_view(session)
+    @st.fragment(run_every=NUMBERS_SECONDS if was_running else None)
+    def numbers() -> None:
+        _numbers(session)
         if was_running and not live.running and session.training is live:
-            st.rerun(scope="app")  # it stopped by itself (diverged, idle): redraw the buttons too
+            st.rerun(scope="app")  # it stopped by itself (diverged, idle): redraw the buttons and pictures too
 
-    live_view()
+    @st.fragment(run_every=PICTURES_SECONDS if was_running else None)
+    def pictures() -> None:
+        _pictures(session)
+
+    numbers()
+    pictures()
     with st.expander("Save, download or load weights", expanded=False):
         _save_and_load(session)
