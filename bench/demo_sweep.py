@@ -1,11 +1,12 @@
 """The sweep behind the `demo-*` presets: which network size, learning rate and batch let ACAI's
 lines Mean Distance fall to a third of the plain autoencoder's soonest, counted from pressing Start?
 
-    taskset -c 1 python bench/demo_sweep.py --seconds 240 --eval-every 100 --out docs/results/demo-sweep.json
-    python bench/demo_sweep.py --candidates conv-d4-w2-l64-lr3e-3 --seeds 0 1 2 --seconds 240
+    python bench/demo_sweep.py --seconds 150 --eval-every 50 --out docs/results/demo-sweep.json
+    python bench/demo_sweep.py --candidates conv-d8-w4-l64-lr2e-3-b32 --seeds 0 1 2 --seconds 180
+    python bench/demo_sweep.py --table          # the Markdown table of docs/DEMO_PRESETS.md
 
-(one trial per core: two sweeps pinned to the two cores run side by side; a trial's step counts do not
-depend on the machine, its seconds do.)
+(one trial at a time, with nothing else running: a trial's seconds are the point, and both models of a
+race train in two threads over both cores, as in the app and the CLI.)
 
 Every candidate is raced (acai.race: identical start, batches and alphas; lambda 0.5 vs 0) for at most
 --seconds of race time, evaluated every --eval-every steps on 64 pairs. "Separated" is the first
@@ -47,14 +48,16 @@ def candidate(name: str) -> Config:
     return Config(architecture="conv", depth=values["d"], latent_width=values["w"], **base)
 
 
-# The candidates of docs/DEMO_PRESETS.md, in the order they were tried.
+# The candidates of docs/DEMO_PRESETS.md, in the order they were tried (two rounds; the second
+# around the first round's best).
 COARSE = [
-    "conv-d16-w2-l64-lr1e-4",  # the paper's lines32, for comparison
-    "conv-d8-w2-l64-lr1e-3", "conv-d4-w2-l64-lr1e-3",
-    "mlp-w256-l32-lr1e-3",  # the blog-post notebook's architecture, narrowed
-    "conv-d4-w2-l64-lr3e-3", "conv-d4-w4-l64-lr2e-3-b32", "conv-d8-w4-l64-lr1e-3-b32", "conv-d16-w2-l64-lr1e-3",
-    "conv-d8-w4-l64-lr3e-3-b32", "conv-d4-w2-l64-lr3e-3-b32", "conv-d4-w4-l64-lr3e-3-b32",
-    "conv-d8-w4-l128-lr2e-3-b32", "conv-d4-w2-l64-lr5e-3", "conv-d8-w2-l64-lr3e-3",
+    "conv-d8-w2-l64-lr1e-3",  # the paper's 2x2 latent, half its width, 10x its learning rate
+    "conv-d8-w4-l64-lr2e-3-b32", "conv-d8-w4-l16-lr1e-3-b32", "conv-d8-w8-l64-lr1e-3-b32",
+    "conv-d4-w4-l64-lr2e-3-b32", "conv-d8-w4-l32-lr1e-3-b32", "conv-d8-w4-l64-lr1e-3",
+    "conv-d16-w4-l64-lr1e-3-b32", "conv-d4-w4-l32-lr3e-3-b32", "conv-d8-w4-l64-lr3e-3-b32",
+    # second round
+    "conv-d8-w4-l64-lr2e-3-b16", "conv-d8-w4-l128-lr2e-3-b32", "conv-d4-w4-l64-lr2e-3-b16",
+    "conv-d4-w4-l128-lr2e-3-b32", "conv-d16-w4-l64-lr2e-3-b32", "conv-d8-w4-l64-lr1.5e-3-b32",
 ]
 
 
@@ -80,7 +83,7 @@ def main() -> None:
     parser.add_argument("--candidates", nargs="*", default=COARSE)
     parser.add_argument("--seeds", nargs="*", type=int, default=[0])
     parser.add_argument("--seconds", type=float, default=120.0, help="race time per trial")
-    parser.add_argument("--eval-every", type=int, default=100)
+    parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--out", type=Path, default=Path("docs/results/demo-sweep.json"))
     parser.add_argument("--table", action="store_true", help="only print the table of --out")
     args = parser.parse_args()

@@ -66,7 +66,7 @@ def main() -> None:
           f"{'GFLOP/s':>9}{'of matmul':>11}")
     setups = [("conv lines32 (paper), batch 64", PRESETS["lines32"]),
               ("conv mnist32, batch 64", PRESETS["mnist32"]),
-              ("demo-lines (conv d8, 4x4 latent), b32", PRESETS["demo-lines"]),
+              ("demo-lines (conv d8, 4x4), b32", PRESETS["demo-lines"]),
               ("mlp latent 32, batch 64", PRESETS["mnist_mlp"]),
               ("mlp latent 32, batch 256", PRESETS["mnist_mlp"].replace(batch_size=256))]
     datasets = {}

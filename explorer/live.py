@@ -1,8 +1,8 @@
 """Live training for the app: a TrainingRun or a Race advanced in a background thread.
 
 The thread trains in chunks of about CHUNK_SECONDS while `running`; the page only reads the run's
-state and redraws about once a second, so drawing never holds training up (the page used to train
-inside its fragment and lost half the speed to redraws). The thread never calls Streamlit.
+state and redraws (numbers every second, pictures every few seconds), so drawing never holds training
+up (the page used to train inside its fragment and lost half the speed to redraws). The thread never calls Streamlit.
 """
 
 from __future__ import annotations

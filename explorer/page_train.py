@@ -1,7 +1,7 @@
 """Train: configure, start/pause/step a model in this browser session and watch it learn.
 
-Training runs in a background thread (explorer.live); this page only draws the run's state, about
-once a second while it trains."""
+Training runs in a background thread (explorer.live); this page only draws the run's state while it
+trains: the numbers every second, the charts and pictures every PICTURES_SECONDS."""
 
 from __future__ import annotations
 

@@ -57,7 +57,7 @@ def frames_row(frames: np.ndarray, captions: list[str] | None = None, scale: int
 
 
 def keep_images_bright() -> None:
-    """Streamlit fades every element of a fragment while it reruns; a page that redraws once a second
+    """Streamlit fades every element of a fragment while it reruns; a page that redraws every few seconds
     while training would show its pictures washed out most of the time. Keep them at full opacity."""
     st.html("<style>[data-testid='stElementContainer'][data-stale='true'], [data-stale='true'] * "
             "{opacity: 1 !important; transition: none !important;}</style>")
