@@ -34,3 +34,14 @@ def matmul_rate(sizes: tuple[int, ...] = (512, 1024, 2048), repeats: int = 3, se
                 count += 1
             best = max(best, 2 * size**3 * count / (time.perf_counter() - started))
     return best
+
+
+def compute_device() -> str:
+    """Where TensorFlow trains: the first GPU's name (and how many more there are), else the CPU."""
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if not gpus:
+        return f"CPU ({machine_description()})"
+    name = tf.config.experimental.get_device_details(gpus[0]).get("device_name", gpus[0].name)
+    return f"GPU: {name}" + (f" and {len(gpus) - 1} more" if len(gpus) > 1 else "")

@@ -9,6 +9,7 @@ any update is applied. Periodic evaluations, checkpoints and the loop around chu
 from __future__ import annotations
 
 import dataclasses
+import io
 import threading
 import time
 
@@ -58,6 +59,13 @@ class History:
     def __len__(self) -> int:
         with self._lock:
             return sum(len(chunk) for chunk in self._chunks)
+
+    def to_csv(self) -> str:
+        """Every recorded step as CSV: a header row, then one row per step (the loss terms and the
+        lambda and gamma in force at that step)."""
+        buffer = io.StringIO()
+        np.savetxt(buffer, self.as_array(), delimiter=",", header=",".join(self.columns), comments="", fmt="%.9g")
+        return buffer.getvalue()
 
     def last(self) -> dict[str, float]:
         with self._lock:

@@ -184,6 +184,10 @@ def _save(session: state.SessionState) -> None:
             trainer = live.target.trainer(side)
             entry = state.add_session_model(f"race-{side}", trainer.config, trainer.networks.copy())
             column.success(f"Saved {entry.label} at step {trainer.step}; pick it on the Interpolate page.")
+        history = live.target.trainer(side).history if live is not None else None
+        column.download_button(f"Download {SIDE_LABELS[side]}'s loss history (.csv)",
+                               history.to_csv if history is not None else "", f"race_{side}_losses.csv",
+                               mime="text/csv", key=f"race_losses_{side}", disabled=history is None)
 
 
 def render() -> None:
@@ -195,6 +199,7 @@ def render() -> None:
     preset = st.selectbox("Preset", RACE_PRESETS, key="race_preset", format_func=_preset_label)
     settings = _regularisers(session.race)
     _buttons(session, preset, settings)
+    st.caption(f"Trains on {state.compute_device()}.")
     live = session.race
     was_running = live is not None and live.running
 

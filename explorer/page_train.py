@@ -159,6 +159,9 @@ def _save_and_load(session: state.SessionState) -> None:
         if session.weights_download:
             st.download_button("Download weights (.zip)", session.weights_download, "acai_model.zip",
                                mime="application/zip", key="download_weights")
+        history = live.target.trainer.history if live is not None else None
+        st.download_button("Download loss history (.csv)", history.to_csv if history is not None else "",
+                           "acai_losses.csv", mime="text/csv", key="download_losses", disabled=history is None)
     with upload:
         archive = st.file_uploader("Load weights (.zip saved here)", type=["zip"], key="upload_weights")
         if archive is not None and st.button("Add to my models", key="add_uploaded"):
@@ -179,6 +182,7 @@ def render() -> None:
     lam, gamma = _regularisers(session.training)
     _buttons(session, config.replace(lam=lam, gamma=gamma), start)
     live = session.training
+    st.caption(f"Trains on {state.compute_device()}.")
     if live is not None and not live.target.trainer.config.same_model_as(config):
         st.caption("The settings above differ from the running model's; they apply when you press Start.")
 
@@ -196,5 +200,5 @@ def render() -> None:
 
     numbers()
     pictures()
-    with st.expander("Save, download or load weights", expanded=False):
+    with st.expander("Save, download or load weights; loss history as CSV", expanded=False):
         _save_and_load(session)

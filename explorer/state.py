@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from acai import checkpoints
+from acai import checkpoints, machine
 from acai.config import Config
 from acai.data import Dataset, DatasetError, load_dataset
 from acai.networks import ACAINetworks
@@ -122,6 +122,12 @@ def preview_step(page: str, live: LiveRun) -> int:
         step, when = live.step, time.monotonic()
         session().previews[page] = (step, when)
     return step
+
+
+@st.cache_resource(show_spinner=False)
+def compute_device() -> str:
+    """Where this process trains (acai.machine.compute_device), looked up once."""
+    return machine.compute_device()
 
 
 def entries_for(dataset_name: str) -> list[ModelEntry]:

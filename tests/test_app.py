@@ -67,6 +67,9 @@ def test_train_step_advances_and_lambda_takes_effect_without_retrace():
     assert trainer.compiled_step.experimental_get_tracing_count() == 1
     assert {m.label: m.value for m in app.metric}["lambda in force"] == "0"
     assert any(len(chart.proto.spec) for chart in app.get("plotly_chart"))  # the live loss chart
+    assert any(caption.value.startswith("Trains on CPU (") for caption in app.caption)  # no GPU here
+    (csv_button,) = [b for b in app.get("download_button") if "loss history" in b.proto.label]
+    assert not csv_button.proto.disabled
 
 
 def test_broken_pretrained_model_shows_its_message(monkeypatch, tmp_path):

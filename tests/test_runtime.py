@@ -28,3 +28,17 @@ def test_a_renamed_private_function_is_reported(monkeypatch):
     monkeypatch.delattr(script_runner, runtime.PATCHED_FUNCTION)
     with pytest.warns(RuntimeWarning, match="10x"):
         assert runtime.keep_keras_state() is False
+
+
+def test_the_app_turns_off_streamlits_full_gc_after_every_script_run():
+    """A full gc.collect(2) after every fragment run held the GIL ~0.24 s a second with TensorFlow loaded
+    and halved live training's speed (docs/BENCHMARKS.md): the app's config must keep it off, under an
+    option name this Streamlit still knows."""
+    import tomllib
+    from pathlib import Path
+
+    from streamlit import config
+
+    settings = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
+    assert settings["runner"]["postScriptGC"] is False
+    assert config.get_option("runner.postScriptGC") in (True, False)  # the option exists in this release

@@ -1,3 +1,5 @@
+import io
+
 import numpy as np
 import pytest
 
@@ -119,6 +121,17 @@ def test_recorded_losses_are_those_of_the_losses_module(tiny_config, lines_datas
     assert float(terms.critic) == pytest.approx(
         float(losses.critic_loss(critic_on_mix, alpha, critic_on_blend)), rel=1e-5)
     assert alpha.min() >= 0.0 and alpha.max() <= 0.5
+
+
+def test_loss_history_as_csv_has_a_header_and_every_step(tiny_config, lines_dataset):
+    trainer = Trainer(tiny_config, lines_dataset)
+    trainer.run(3)
+    text = trainer.history.to_csv()
+    header, *rows = text.strip().splitlines()
+    assert header.split(",") == list(HISTORY_COLUMNS) and len(rows) == 3
+    np.testing.assert_allclose(np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1), trainer.history.as_array(),
+                               rtol=1e-8)
+    assert rows[0].startswith("1,")  # the step, written as an integer
 
 
 def test_stop_from_another_thread(tiny_config, lines_dataset):
