@@ -76,36 +76,6 @@ def _apply(live: LiveRun, settings: dict[str, tuple[float, float]]) -> None:
         live.target.trainer(side).set_regularization(lam, gamma)
 
 
-def _buttons(session: state.SessionState, preset: str, settings: dict[str, tuple[float, float]]) -> None:
-    live = session.race
-    running = live is not None and live.running
-    columns = st.columns(5)
-    if columns[0].button("Start", key="race_start", type="primary", width="stretch"):
-        if live is not None:
-            live.wait_paused()
-        session.race = _new_race(preset)
-        if session.race is not None:
-            _apply(session.race, settings)  # the sliders' values in force from the first step
-            session.race.start()
-            st.rerun()
-    if columns[1].button("Pause", key="race_pause", width="stretch", disabled=not running):
-        live.wait_paused()
-        st.rerun()
-    if columns[2].button("Resume", key="race_resume", width="stretch", disabled=live is None or running):
-        live.start()
-        st.rerun()
-    if columns[3].button("Step", key="race_step", width="stretch", disabled=running):
-        if live is None:
-            session.race = live = _new_race(preset)
-        if live is not None:
-            _apply(live, settings)
-            live.step_once()
-    if columns[4].button("Reset", key="race_reset", width="stretch", disabled=live is None):
-        live.wait_paused()
-        session.race = None
-        st.rerun()
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def _strips(race_key: str, step: int, _race: Race) -> dict[str, list]:
     """side -> [Strip per pair]: the same PAIRS pairs of test images decoded by both models."""
@@ -198,7 +168,7 @@ def render() -> None:
     session = state.session()
     preset = st.selectbox("Preset", RACE_PRESETS, key="race_preset", format_func=_preset_label)
     settings = _regularisers(session.race)
-    _buttons(session, preset, settings)
+    widgets.run_controls(session, "race", lambda: _new_race(preset), lambda live: _apply(live, settings))
     st.caption(f"Trains on {state.compute_device()}.")
     live = session.race
     was_running = live is not None and live.running

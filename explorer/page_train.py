@@ -67,32 +67,6 @@ def _new_run(config: Config, start: state.ModelEntry | None) -> LiveRun:
     return LiveRun(TrainingRun(Trainer(config, data, networks=networks), eval_every=EVAL_EVERY))
 
 
-def _buttons(session: state.SessionState, config: Config, start: state.ModelEntry | None) -> None:
-    live = session.training
-    running = live is not None and live.running
-    columns = st.columns(5)
-    if columns[0].button("Start", key="train_start", type="primary", width="stretch"):
-        if live is not None:
-            live.wait_paused()
-        session.training = _new_run(config, start)
-        session.training.start()
-        st.rerun()
-    if columns[1].button("Pause", key="train_pause", width="stretch", disabled=not running):
-        live.wait_paused()
-        st.rerun()
-    if columns[2].button("Resume", key="train_resume", width="stretch", disabled=live is None or running):
-        live.start()
-        st.rerun()
-    if columns[3].button("Step", key="train_step", width="stretch", disabled=running):
-        if live is None:
-            session.training = live = _new_run(config, start)
-        live.step_once()
-    if columns[4].button("Reset", key="train_reset", width="stretch", disabled=live is None):
-        live.wait_paused()
-        session.training = None
-        st.rerun()
-
-
 @st.cache_data(max_entries=64, show_spinner=False)
 def _previews(run_key: str, step: int, _run: TrainingRun):
     """(inputs (8, ...), reconstructions (8, ...), Strip) of the run at `step`."""
@@ -180,7 +154,7 @@ def render() -> None:
     session = state.session()
     config, start = _settings()
     lam, gamma = _regularisers(session.training)
-    _buttons(session, config.replace(lam=lam, gamma=gamma), start)
+    widgets.run_controls(session, "training", lambda: _new_run(config.replace(lam=lam, gamma=gamma), start))
     live = session.training
     st.caption(f"Trains on {state.compute_device()}.")
     if live is not None and not live.target.trainer.config.same_model_as(config):

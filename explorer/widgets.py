@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import streamlit as st
 
 from acai import images
 from acai.config import DATASETS
 from explorer import state
+from explorer.live import LiveRun
 
 DATASET_LABELS = state.DATASET_LABELS
 
@@ -61,3 +64,44 @@ def keep_images_bright() -> None:
     while training would show its pictures washed out most of the time. Keep them at full opacity."""
     st.html("<style>[data-testid='stElementContainer'][data-stale='true'], [data-stale='true'] * "
             "{opacity: 1 !important; transition: none !important;}</style>")
+
+
+def run_controls(session: state.SessionState, slot: str, new_run: Callable[[], LiveRun | None],
+                 prepare: Callable[[LiveRun], None] = lambda live: None) -> None:
+    """Start, Pause, Resume, Step and Reset for the LiveRun in `session.<slot>` ("training" or "race";
+    widget keys "<slot>_start" and so on, with "train" for "training").
+
+    Args:
+        new_run: builds a fresh run from the page's settings (None if it cannot, having said why).
+        prepare: applies the page's live settings (lambda, gamma) to a run before it trains.
+    """
+    key = "train" if slot == "training" else slot
+    live: LiveRun | None = getattr(session, slot)
+    running = live is not None and live.running
+    columns = st.columns(5)
+    if columns[0].button("Start", key=f"{key}_start", type="primary", width="stretch"):
+        if live is not None:
+            live.wait_paused()
+        fresh = new_run()
+        setattr(session, slot, fresh)
+        if fresh is not None:
+            prepare(fresh)  # the sliders' values in force from the first step
+            fresh.start()
+            st.rerun()
+    if columns[1].button("Pause", key=f"{key}_pause", width="stretch", disabled=not running):
+        live.wait_paused()
+        st.rerun()
+    if columns[2].button("Resume", key=f"{key}_resume", width="stretch", disabled=live is None or running):
+        live.start()
+        st.rerun()
+    if columns[3].button("Step", key=f"{key}_step", width="stretch", disabled=running):
+        if live is None:
+            live = new_run()
+            setattr(session, slot, live)
+        if live is not None:
+            prepare(live)
+            live.step_once()
+    if columns[4].button("Reset", key=f"{key}_reset", width="stretch", disabled=live is None):
+        live.wait_paused()
+        setattr(session, slot, None)
+        st.rerun()
