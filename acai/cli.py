@@ -1,7 +1,9 @@
-"""Command line: `python -m acai train ...`, `python -m acai eval FOLDER`.
+"""Command line: `python -m acai train | race | eval | reproduce`.
 
-Train writes a checkpoint folder (resumable with --resume); eval prints the paper's metrics as a
-table and writes them as JSON into the folder.
+Train writes a checkpoint folder (resumable with --resume); race trains ACAI against lambda 0 and
+writes two; eval prints the paper's metrics as a table and writes them as JSON into the folder.
+Each command imports TensorFlow (through acai.training and the rest) only once its arguments are
+valid, so `--help` and a bad setting answer at once.
 """
 
 from __future__ import annotations

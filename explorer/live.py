@@ -82,14 +82,16 @@ class LiveRun:
 
     def _advance(self, steps: int) -> None:
         with self._lock:
+            begun = time.perf_counter()
             reports = self.target.advance(steps)
-        reports = reports if isinstance(reports, dict) else {"model": reports}
-        seconds = sum(report.seconds for report in reports.values())
-        done = min(report.steps for report in reports.values())
+            wall = time.perf_counter() - begun
+        if isinstance(reports, dict):  # a race: both sides train at once, so its time is the wall clock's
+            seconds, done = wall, min(report.steps for report in reports.values())
+        else:  # one model: its training time (a live evaluation's pause is not training speed)
+            seconds, done, reports = reports.seconds, reports.steps, {"model": reports}
         if done:
             self.steps_per_second = done / max(seconds, 1e-9)  # a race's step trains both models
-            per_step = seconds / done
-            self._chunk = int(np.clip(CHUNK_SECONDS / max(per_step, 1e-4), 1, 500))
+            self._chunk = int(np.clip(CHUNK_SECONDS * done / max(seconds, 1e-9), 1, 500))
         diverged = [report.diverged for report in reports.values() if report.diverged]
         if diverged:
             self.error, self.running = diverged[0], False

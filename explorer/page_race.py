@@ -131,10 +131,9 @@ def _pictures(session: state.SessionState) -> None:
                 "critic's estimate of alpha (0: looks real)")
     for side in ("acai", "baseline"):
         st.markdown(f"*{SIDE_LABELS[side]}* (lambda {race.trainer(side).config.lam:g})")
-        columns = st.columns(PAIRS, gap="medium")
-        for column, strip in zip(columns, strips[side]):
-            with column:
-                widgets.frames_row(strip.frames, [f"{value:.2f}" for value in strip.critic], scale=2)
+        with st.container():  # one full-width row per pair: frames large enough to see from a distance
+            for strip in strips[side]:
+                widgets.frames_row(strip.frames, [f"{value:.2f}" for value in strip.critic], scale=3)
     if race.standings:
         x = st.segmented_control("x axis", ["seconds", "step"], default="seconds", key="race_x") or "seconds"
         st.plotly_chart(charts.race_figure(race.standings, race.metric, x=x), key="race_chart")

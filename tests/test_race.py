@@ -86,3 +86,18 @@ def test_an_image_race_compares_the_mid_path_greyness(tiny_config):
     (standing,) = race.standings
     assert race.metric == "midpoint_grey" and 0 <= standing.acai["midpoint_grey"] <= 1
     assert standing.ratio == pytest.approx(standing.baseline["midpoint_grey"] / standing.acai["midpoint_grey"])
+
+
+def test_the_live_race_reports_pair_steps_per_wall_clock_second(tiny_config, lines_dataset):
+    """Both sides train at once: summing their times would halve the speed the Race page shows."""
+    import time
+
+    from explorer.live import LiveRun
+
+    live = LiveRun(Race(tiny_config, lines_dataset, eval_every=0))
+    live.step_once(2)  # compilation
+    begun = time.perf_counter()
+    live.step_once(8)
+    wall = time.perf_counter() - begun
+    assert live.step == 10
+    assert live.steps_per_second == pytest.approx(8 / wall, rel=0.15)
