@@ -109,15 +109,10 @@ def _headline(race: Race, live: LiveRun) -> None:
 
 def _numbers(session: state.SessionState) -> None:
     live = session.race
-    if live is None:
-        st.info("Pick a preset and press **Start** (a new race; it replaces the current one) or **Step** (one "
-                "step of both models): both train side by side, and their interpolations, losses and "
-                "interpolation quality are drawn as they learn.")
-        return
-    live.seen()
-    if live.error:
-        st.error(live.error)
-    _headline(live.target, live)
+    if widgets.live_status(live, "Pick a preset and press **Start** (a new race; it replaces the current one) or "
+                           "**Step** (one step of both models): both train side by side, and their interpolations, "
+                           "losses and interpolation quality are drawn as they learn."):
+        _headline(live.target, live)
 
 
 def _pictures(session: state.SessionState) -> None:

@@ -77,15 +77,11 @@ def _previews(run_key: str, step: int, _run: TrainingRun):
 
 def _numbers(session: state.SessionState) -> None:
     live = session.training
-    if live is None:
-        st.info("Choose settings and press **Start** (a new model; it replaces the current one) or **Step** (one "
-                "step). Training runs in the background, so every control stays live; lambda and gamma apply at "
-                "the next step.")
+    if not widgets.live_status(live, "Choose settings and press **Start** (a new model; it replaces the current "
+                               "one) or **Step** (one step). Training runs in the background, so every control "
+                               "stays live; lambda and gamma apply at the next step."):
         return
-    live.seen()
     trainer = live.target.trainer
-    if live.error:
-        st.error(live.error)
     last = trainer.history.last()
     metrics = st.columns(5)
     metrics[0].metric("step", f"{trainer.step:,}")

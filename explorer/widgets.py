@@ -105,3 +105,15 @@ def run_controls(session: state.SessionState, slot: str, new_run: Callable[[], L
         live.wait_paused()
         setattr(session, slot, None)
         st.rerun()
+
+
+def live_status(live: LiveRun | None, hint: str) -> bool:
+    """The top of a live page's numbers: `hint` when there is no run yet (returns False), else marks the
+    page as seen (so the run keeps training) and shows the error that stopped it, if any."""
+    if live is None:
+        st.info(hint)
+        return False
+    live.seen()
+    if live.error:
+        st.error(live.error)
+    return True
