@@ -130,5 +130,6 @@ def markdown_table(results: dict) -> str:
                      f"| {best['ratio']:.2f} ({best['step']}) | {last:.2f} |")
     return "\n".join(lines)
 
+
 if __name__ == "__main__":
     main()

@@ -64,8 +64,27 @@ def _metric(page, label: str) -> int:
     return int(metric.locator("[data-testid='stMetricValue']").inner_text().replace(",", ""))
 
 
-def page_speeds(seconds: float) -> tuple[float, float]:
-    """Steps/s read off the open page: (Train page, lines32), (Race page, demo-lines)."""
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds used so far by these processes (Linux /proc; gone ones count 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def chromium_pids() -> list[int]:
+    found = subprocess.run(["pgrep", "-f", "chromium"], capture_output=True, text=True).stdout.split()
+    return [int(pid) for pid in found]
+
+
+def page_speeds(seconds: float) -> tuple[dict, dict]:
+    """What the open page trains, (Train page, lines32) and (Race page, demo-lines): each
+    {"steps_per_second", "server_cores", "browser_cores"}, the cores being the CPU the Streamlit server and
+    Chromium used during the measuring window (where the time goes: 2 cores in all)."""
     from playwright.sync_api import sync_playwright
 
     with socket.socket() as probe:
@@ -91,10 +110,10 @@ def page_speeds(seconds: float) -> tuple[float, float]:
             page.locator("[data-testid='stSelectbox']", has_text="Dataset").click()
             page.get_by_role("option", name="Lines (synthetic)").click()
             page.wait_for_timeout(1500)
-            train = _watch(page, "Start", "step", seconds)
+            train = _watch(page, "Start", "step", seconds, server.pid)
             page.get_by_role("button", name="Pause").click()
             page.goto(f"http://127.0.0.1:{port}/race")
-            race = _watch(page, "Start", "step (each model)", seconds)
+            race = _watch(page, "Start", "step (each model)", seconds, server.pid)
             page.get_by_role("button", name="Pause").click()
             browser.close()
     finally:
@@ -103,7 +122,7 @@ def page_speeds(seconds: float) -> tuple[float, float]:
     return train, race
 
 
-def _watch(page, button: str, label: str, seconds: float) -> float:
+def _watch(page, button: str, label: str, seconds: float, server_pid: int) -> dict:
     page.get_by_role("button", name=button).click()
     deadline = time.time() + 120
     while time.time() < deadline:  # past compilation and the first chunks
@@ -114,8 +133,12 @@ def _watch(page, button: str, label: str, seconds: float) -> float:
             pass
         page.wait_for_timeout(250)
     first, started = _metric(page, label), time.perf_counter()
+    server_cpu, browser_cpu = cpu_seconds([server_pid]), cpu_seconds(chromium_pids())
     page.wait_for_timeout(seconds * 1000)
-    return (_metric(page, label) - first) / (time.perf_counter() - started)
+    elapsed = time.perf_counter() - started
+    return {"steps_per_second": (_metric(page, label) - first) / elapsed,
+            "server_cores": (cpu_seconds([server_pid]) - server_cpu) / elapsed,
+            "browser_cores": (cpu_seconds(chromium_pids()) - browser_cpu) / elapsed}
 
 
 def time_to_separation(preset: str, seconds: float, seed: int) -> tuple[float | None, str]:
@@ -153,10 +176,13 @@ def main() -> None:
     print(f"CLI race loop, demo-lines, two models: {cli_race:6.2f} steps/s (each step trains both)", flush=True)
     if not args.skip_page:
         page_train, page_race = page_speeds(args.seconds)
-        print(f"Train page in Chromium, lines32:      {page_train:6.2f} steps/s = {page_train / cli_train:.0%} of the CLI "
-              f"(target >= 85%), {page_train / cli_train_eval:.0%} of the CLI with the page's evaluations", flush=True)
-        print(f"Race page in Chromium, demo-lines:    {page_race:6.2f} steps/s = {page_race / cli_race:.0%} of the CLI "
-              "(target >= 85%)", flush=True)
+        for name, speed, cli in (("Train page in Chromium, lines32:  ", page_train, cli_train),
+                                 ("Race page in Chromium, demo-lines:", page_race, cli_race)):
+            extra = (f", {speed['steps_per_second'] / cli_train_eval:.0%} of the CLI with the page's evaluations"
+                     if cli is cli_train else "")
+            print(f"{name} {speed['steps_per_second']:6.2f} steps/s = {speed['steps_per_second'] / cli:.0%} of the CLI "
+                  f"(target >= 85%){extra}; CPU: server {speed['server_cores']:.2f} cores, Chromium "
+                  f"{speed['browser_cores']:.2f} cores", flush=True)
     races = [(preset, args.seeds) for preset in args.presets] + ([("lines32", args.paper_seeds)] if args.paper_seeds else [])
     for preset, seeds in races:
         results = [time_to_separation(preset, args.race_seconds, seed) for seed in seeds]

@@ -17,11 +17,11 @@ from explorer import charts, state, widgets
 from explorer.live import LiveRun
 
 RACE_PRESETS = ("demo-lines", "demo-mnist", "demo-fashion", "lines32")
-# While a race runs, the numbers redraw every second and the pictures and charts every 3 s: each picture
+# While a race runs, the numbers redraw every second and the pictures and charts every 4 s: each picture
 # redraw costs the server and the browser CPU that training then lacks (bench/race.py measured 51% of the
 # CLI's speed with everything redrawn every second, docs/BENCHMARKS.md).
 NUMBERS_SECONDS = 1.0
-PICTURES_SECONDS = 3.0
+PICTURES_SECONDS = 4.0
 PAIRS = 2  # interpolation pairs shown for both models
 FRAMES = 8
 SIDE_LABELS = {"acai": "ACAI", "baseline": "Plain autoencoder"}
@@ -162,7 +162,7 @@ def render() -> None:
     session = state.session()
     preset = st.selectbox("Preset", RACE_PRESETS, key="race_preset", format_func=_preset_label)
     settings = _regularisers(session.race)
-    widgets.run_controls(session, "race", lambda: _new_race(preset), lambda live: _apply(live, settings))
+    widgets.run_controls(session, "race", "race", lambda: _new_race(preset), lambda live: _apply(live, settings))
     st.caption(f"Trains on {state.compute_device()}.")
     live = session.race
     was_running = live is not None and live.running

@@ -150,7 +150,7 @@ def render() -> None:
     session = state.session()
     config, start = _settings()
     lam, gamma = _regularisers(session.training)
-    widgets.run_controls(session, "training", lambda: _new_run(config.replace(lam=lam, gamma=gamma), start))
+    widgets.run_controls(session, "training", "train", lambda: _new_run(config.replace(lam=lam, gamma=gamma), start))
     live = session.training
     st.caption(f"Trains on {state.compute_device()}.")
     if live is not None and not live.target.trainer.config.same_model_as(config):

@@ -66,16 +66,15 @@ def keep_images_bright() -> None:
             "{opacity: 1 !important; transition: none !important;}</style>")
 
 
-def run_controls(session: state.SessionState, slot: str, new_run: Callable[[], LiveRun | None],
+def run_controls(session: state.SessionState, slot: str, key: str, new_run: Callable[[], LiveRun | None],
                  prepare: Callable[[LiveRun], None] = lambda live: None) -> None:
-    """Start, Pause, Resume, Step and Reset for the LiveRun in `session.<slot>` ("training" or "race";
-    widget keys "<slot>_start" and so on, with "train" for "training").
+    """Start, Pause, Resume, Step and Reset for the LiveRun in `session.<slot>` ("training" or "race").
 
     Args:
+        key: prefix of the buttons' widget keys ("<key>_start", "<key>_pause", ...).
         new_run: builds a fresh run from the page's settings (None if it cannot, having said why).
         prepare: applies the page's live settings (lambda, gamma) to a run before it trains.
     """
-    key = "train" if slot == "training" else slot
     live: LiveRun | None = getattr(session, slot)
     running = live is not None and live.running
     columns = st.columns(5)
