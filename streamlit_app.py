@@ -1,4 +1,7 @@
-"""ACAI Explorer: `streamlit run streamlit_app.py`."""
+"""ACAI Explorer: `streamlit run streamlit_app.py`.
+
+Nothing here loads TensorFlow: the Interpolate page draws its controls first and loads TensorFlow and
+the model behind a spinner, so the first paint comes seconds sooner (docs/BENCHMARKS.md)."""
 
 import os
 
@@ -6,16 +9,33 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: n
 
 import streamlit as st  # noqa: E402
 
+from explorer import presentation, state, views  # noqa: E402
 from explorer.runtime import keep_keras_state  # noqa: E402
 
 keep_keras_state()
 
-st.set_page_config(page_title="ACAI Explorer", page_icon=":material/blur_linear:", layout="wide")
-pages = [
-    st.Page("app_pages/interpolate.py", title="Interpolate", icon=":material/linear_scale:", default=True),
-    st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
-    st.Page("app_pages/race.py", title="Race", icon=":material/sprint:"),
-    st.Page("app_pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
-    st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
-]
-st.navigation(pages).run()
+st.set_page_config(page_title="ACAI Explorer", page_icon=":material/blur_linear:", layout="wide",
+                   initial_sidebar_state="collapsed" if presentation.opened_in_it() else "auto")
+pages = {
+    "interpolate": st.Page("app_pages/interpolate.py", title="Interpolate", icon=":material/linear_scale:",
+                           default=True),
+    "train": st.Page("app_pages/train.py", title="Train", icon=":material/model_training:"),
+    "race": st.Page("app_pages/race.py", title="Race", icon=":material/sprint:"),
+    "latent": st.Page("app_pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
+    "evaluate": st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
+}
+notices = views.notices()
+requested = views.requested_page(notices)
+current = st.navigation(list(pages.values()))
+session = state.session()
+if not session.routed:  # an address such as /?page=race&present=1 opens that page, once
+    session.routed = True
+    if requested is not None and pages[requested].title != current.title:
+        st.switch_page(pages[requested], query_params=views.opening_params())
+presentation.restore(notices)
+presentation.toggle()
+name = next(name for name, page in pages.items() if page.title == current.title)
+if name != "interpolate":  # Interpolate restores and writes its whole view itself, and says what it could not use
+    notices.show()
+    views.publish({"page": name})
+current.run()

@@ -23,12 +23,14 @@ import tempfile
 import warnings
 import zipfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from acai.config import Config
-from acai.networks import ACAINetworks
+
+if TYPE_CHECKING:
+    from acai.networks import ACAINetworks  # TensorFlow: imported when a checkpoint is loaded, not to read one's manifest
 
 FORMAT_VERSION = 1
 CONFIG_FILE = "config.json"
@@ -198,6 +200,8 @@ def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
         config = Config.from_dict(manifest["config"])
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{folder / CONFIG_FILE} holds an invalid config: {error}") from None
+    from acai.networks import ACAINetworks
+
     networks = ACAINetworks(config, manifest["num_classes"])
     try:
         with warnings.catch_warnings():

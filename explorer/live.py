@@ -3,6 +3,8 @@
 The thread trains in chunks of about CHUNK_SECONDS while `running`; the page only reads the run's
 state and redraws (numbers every second, pictures every few seconds), so drawing never holds training
 up (the page used to train inside its fragment and lost half the speed to redraws). The thread never calls Streamlit.
+It trains only while it holds one of the process's training slots (explorer.slots): with more sessions
+training than slots, the others wait their turn.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import numpy as np
 
 from acai.driver import TrainingRun
 from acai.race import Race
+from explorer import slots
 
 CHUNK_SECONDS = 0.5  # training between two looks at the controls (Pause answers within this)
 IDLE_SECONDS = 120.0  # a run whose page has not been drawn for this long pauses itself (tab closed)
@@ -24,8 +27,9 @@ IDLE_SECONDS = 120.0  # a run whose page has not been drawn for this long pauses
 class LiveRun:
     """Advances `target` (a TrainingRun or a Race) in a daemon thread; thread-safe controls."""
 
-    def __init__(self, target: TrainingRun | Race):
+    def __init__(self, target: TrainingRun | Race, training_slots: slots.TrainingSlots | None = None):
         self.target = target
+        self.slots = training_slots or slots.shared()
         self.key = uuid.uuid4().hex  # names this run in process-wide caches
         self.running = False
         self.error: str | None = None
@@ -38,6 +42,11 @@ class LiveRun:
     @property
     def is_race(self) -> bool:
         return isinstance(self.target, Race)
+
+    @property
+    def queue_place(self) -> int | None:
+        """While running: 0 when training, 1, 2, ... while waiting for a slot; None when not running."""
+        return self.slots.place(self.key) if self.running else None
 
     @property
     def step(self) -> int:
@@ -77,7 +86,8 @@ class LiveRun:
                 self.start()
 
     def step_once(self, steps: int = 1) -> None:
-        """Train `steps` steps now, in the caller's thread (the Step button, while paused)."""
+        """Train `steps` steps now, in the caller's thread (the Step button, while paused). Single steps do
+        not queue for a slot: a click is a moment's work, and waiting minutes for it would be absurd."""
         self._advance(steps)
 
     def _advance(self, steps: int) -> None:
@@ -97,11 +107,17 @@ class LiveRun:
             self.error, self.running = diverged[0], False
 
     def _loop(self) -> None:
-        while self.running:
-            if time.monotonic() - self._seen > IDLE_SECONDS:
-                self.running = False
-                break
-            try:
-                self._advance(self._chunk)
-            except Exception as error:  # shown on the page; the thread must not die silently
-                self.error, self.running = f"training stopped: {type(error).__name__}: {error}", False
+        try:
+            while self.running:
+                if time.monotonic() - self._seen > IDLE_SECONDS:
+                    self.running = False
+                    break
+                if not self.slots.acquire(self.key, timeout=CHUNK_SECONDS):
+                    continue  # still queued: look at the controls again, then wait on
+                try:
+                    self._advance(self._chunk)
+                except Exception as error:  # shown on the page; the thread must not die silently
+                    self.error, self.running = f"training stopped: {type(error).__name__}: {error}", False
+                self.slots.take_turns(self.key)
+        finally:
+            self.slots.release(self.key)

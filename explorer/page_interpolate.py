@@ -6,25 +6,44 @@ import numpy as np
 import streamlit as st
 
 from acai import images, interpolation
-from explorer import compute, state, widgets
+from explorer import compute, player, presentation, state, views, widgets
 
 GALLERY_SIZE = 12
 
 
-def _pick_models(data):
-    entries = state.require_entries(data)
+def _pick_models(entries):
     left, right, method_column, steps_column = st.columns([3, 3, 2, 2])
+    data_name = entries[0].config.dataset
     with left:
-        main = widgets.model_picker(entries, "Model", key=f"interp_model/{data.name}", kind="acai")
+        main = widgets.model_picker(entries, "Model", key=f"interp_model/{data_name}", kind="acai")
     with right:
         others = [entry for entry in entries if entry.key != main.key]
-        other = widgets.model_picker(others, "Compare with", key=f"interp_compare/{data.name}",
+        other = widgets.model_picker(others, "Compare with", key=f"interp_compare/{data_name}",
                                      kind="baseline", allow_none=True)
     with method_column:
-        method = st.segmented_control("Path", ["lerp", "slerp"], default="lerp", key="interp_method") or "lerp"
+        method = st.segmented_control("Path", views.PATHS, default="lerp", key="interp_method") or "lerp"
     with steps_column:
-        steps = st.slider("Frames", 5, 12, 8, key="interp_steps")
+        steps = st.slider("Frames", *views.FRAMES_RANGE, 8, key="interp_steps")
     return main, other, method, steps
+
+
+def _restore_view(request: dict[str, str], data, entries, notices: views.Notices) -> None:
+    """Set the controls and endpoints from the opening address (see explorer.views)."""
+    views.restore_model(request, "model", entries, f"interp_model/{data.name}", notices)
+    views.restore_model(request, "compare", entries, f"interp_compare/{data.name}", notices, allow_none=True)
+    for name, key, parse in (("alpha", "alpha", views.parse_alpha), ("frames", "interp_steps", views.parse_frames),
+                             ("path", "interp_method", lambda text: views.parse_choice(text, views.PATHS))):
+        if name in request:
+            try:
+                views.preset_widget(key, parse(request[name]))
+            except views.BadValue as error:
+                notices.add(name, request[name], str(error))
+    for which, name in enumerate(("a", "b")):
+        if name in request:
+            try:
+                state.set_endpoint(data, which, ("test", views.parse_test_image(request[name], len(data.x_test))))
+            except views.BadValue as error:
+                notices.add(name, request[name], str(error))
 
 
 def _gallery(data) -> None:
@@ -73,55 +92,102 @@ def _critic_captions(critic: np.ndarray, alphas: np.ndarray) -> list[str]:
     return [f"t={t:.2f} · d={value:.2f}" for t, value in zip(alphas, critic)]
 
 
+def _controls(data, first_endpoint, second_endpoint) -> None:
+    if st.button("Random pair", key="random_pair", width="stretch"):
+        rng = np.random.default_rng()
+        a, b = rng.choice(len(data.x_test), size=2, replace=False)
+        state.set_endpoint(data, 0, ("test", int(a)))
+        state.set_endpoint(data, 1, ("test", int(b)))
+        st.rerun()
+    if st.button("Swap A and B", key="swap", width="stretch"):
+        state.set_endpoint(data, 0, second_endpoint)
+        state.set_endpoint(data, 1, first_endpoint)
+        st.rerun()
+
+
+@st.fragment
+def _mix(main, other, first, second, method: str, present: bool, view: dict) -> None:
+    """The alpha slider and the big mix (or the player): moving alpha reruns only this, not the page.
+
+    The slider comes first, then the model: on a session's first visit the controls are on screen while
+    TensorFlow and the model load behind the spinner."""
+    mix_column, controls = st.columns([3, 1.4] if present else [3, 2])
+    with controls:
+        alpha = st.slider("alpha (0 = A, 1 = B)", 0.0, 1.0, 0.5, 0.01, key="alpha")
+        playing = st.toggle("Play alpha", key="play",
+                            help="Sweep A → B → A in the browser, smoothly, with no round trip to the server")
+        if playing:
+            seconds = st.slider("Seconds from A to B", 1.0, 8.0, 2.5, 0.5, key="play_seconds")
+    with mix_column:
+        networks = state.networks_for(main)  # on a cache miss, behind a spinner
+        if playing:
+            rows = [(main.label, *compute.strip(main.key, networks, first, second, player.FRAMES, method))]
+            if other is not None:
+                rows.append((other.label, *compute.strip(other.key, state.networks_for(other), first, second,
+                                                         player.FRAMES, method)))
+            player.alpha_player(rows, np.linspace(0, 1, player.FRAMES), seconds, 640 if present else 420,
+                                key="alpha_player")
+        else:
+            frame, critic = compute.mix(main.key, networks, first, second, alpha, method)
+            widgets.frame(frame, f"{main.label} at alpha {alpha:.2f} · critic {critic:.3f}", scale=8)
+    views.publish({**view, "alpha": f"{alpha:.2f}"})
+
+
 def render() -> None:
+    present = presentation.is_on()
+    request, notices = views.take_request("interpolate"), views.notices()
     st.title("Interpolate")
-    st.caption("Decode a path between two images in latent space. The critic's estimate d of the mixing "
-               "coefficient is printed under each frame: 0 means it looks like a real image.")
-    data = widgets.dataset_picker(key="interp_dataset")
-    main, other, method, steps = _pick_models(data)
-    networks = state.networks_for(main)
+    if not present:
+        st.caption("Decode a path between two images in latent space. The critic's estimate d of the mixing "
+                   "coefficient is printed under each frame: 0 means it looks like a real image.")
+    settings = st.expander("Settings: dataset, models, path, frames") if present else st.container()
+    with settings:
+        views.restore_dataset(request, "interp_dataset", notices)
+        data = widgets.dataset_picker(key="interp_dataset")
+        entries = state.require_entries(data)
+        if request:
+            _restore_view(request, data, entries, notices)
+        main, other, method, steps = _pick_models(entries)
+    notices.show()
 
     first_endpoint, second_endpoint = state.endpoints(data)
     first, second = state.endpoint_image(data, first_endpoint), state.endpoint_image(data, second_endpoint)
-
-    first_column, second_column, mix_column, controls = st.columns([1, 1, 3, 2])
-    with first_column:
-        widgets.frame(first, "A", scale=3)
-    with second_column:
-        widgets.frame(second, "B", scale=3)
-    with controls:
-        alpha = st.slider("alpha (0 = A, 1 = B)", 0.0, 1.0, 0.5, 0.01, key="alpha")
-        if st.button("Random pair", key="random_pair", width="stretch"):
-            rng = np.random.default_rng()
-            a, b = rng.choice(len(data.x_test), size=2, replace=False)
-            state.set_endpoint(data, 0, ("test", int(a)))
-            state.set_endpoint(data, 1, ("test", int(b)))
-            st.rerun()
-        if st.button("Swap A and B", key="swap", width="stretch"):
-            state.set_endpoint(data, 0, second_endpoint)
-            state.set_endpoint(data, 1, first_endpoint)
-            st.rerun()
-    with mix_column:
-        frame, critic = compute.mix(main.key, networks, first, second, alpha, method)
-        widgets.frame(frame, f"{main.label} at alpha {alpha:.2f} · critic {critic:.3f}", scale=8)
+    ends, mix_area = st.columns([1.4, 5] if present else [2, 5])
+    with ends:
+        first_column, second_column = st.columns(2)
+        with first_column:
+            widgets.frame(first, "A", scale=3)
+        with second_column:
+            widgets.frame(second, "B", scale=3)
+        _controls(data, first_endpoint, second_endpoint)
+    view = {"page": "interpolate", "dataset": data.name, "model": main.label,
+            "compare": other.label if other is not None else views.NO_MODEL,
+            "a": views.format_endpoint(first_endpoint), "b": views.format_endpoint(second_endpoint),
+            "path": method, "frames": steps}
+    with mix_area:
+        _mix(main, other, first, second, method, present, view)
+    networks = state.networks_for(main)
 
     st.subheader("Strips")
     rows, labels = [], []
     frames, critic = compute.strip(main.key, networks, first, second, steps, method)
     alphas = np.linspace(0, 1, steps)
+    scale = 5 if present else 4
     st.markdown(f"**{main.label}**")
-    widgets.frames_row(frames, _critic_captions(critic, alphas))
+    widgets.frames_row(frames, _critic_captions(critic, alphas), scale)
     rows.append(frames), labels.append(main.label)
     if other is not None:
         other_frames, other_critic = compute.strip(other.key, state.networks_for(other), first, second, steps, method)
         st.markdown(f"**{other.label}**")
-        widgets.frames_row(other_frames, _critic_captions(other_critic, alphas))
+        widgets.frames_row(other_frames, _critic_captions(other_critic, alphas), scale)
         rows.append(other_frames), labels.append(other.label)
     fade = interpolation.pixel_crossfade(first, second, alphas)
     st.markdown("**Pixel cross-fade** (for contrast: what interpolation in pixel space looks like)")
     fade_critic = interpolation.critic_alpha(networks, fade)
-    widgets.frames_row(fade, _critic_captions(fade_critic, alphas))
+    widgets.frames_row(fade, _critic_captions(fade_critic, alphas), scale)
     rows.append(fade), labels.append("pixel cross-fade")
+    if present:
+        return
 
     png, gif = compute.downloads(np.stack(rows), frames)
     png_column, gif_column, _ = st.columns([1, 1, 2])

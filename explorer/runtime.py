@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 import warnings
 
@@ -37,3 +38,16 @@ def keep_keras_state() -> bool:
         return False
     setattr(script_runner, PATCHED_FUNCTION, close_matplotlib_only)
     return True
+
+
+def settle_heap() -> None:
+    """Collect, then move every object alive now out of reach of Python's cyclic garbage collector.
+
+    With TensorFlow and a few models loaded the process holds millions of long-lived objects, and every
+    full collection walks them all: measured 0.25-1.3 s with the GIL held, which froze every browser
+    session at once (20 viewers moving alpha saw 2-3 s answers; bench/audience.py). Called after loading a
+    pretrained model (TensorFlow is loaded by then), which stays for the life of the process, so later
+    collections only walk what the sessions allocate since.
+    """
+    gc.collect()
+    gc.freeze()

@@ -11,6 +11,7 @@ import os
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -18,8 +19,11 @@ import streamlit as st
 from acai import checkpoints, machine
 from acai.config import Config
 from acai.data import Dataset, DatasetError, load_dataset
-from acai.networks import ACAINetworks
-from explorer.live import LiveRun
+from explorer import runtime
+
+if TYPE_CHECKING:  # TensorFlow: the Interpolate page draws its controls before it is loaded
+    from acai.networks import ACAINetworks
+    from explorer.live import LiveRun
 
 
 def pretrained_dir() -> Path:
@@ -79,10 +83,12 @@ def _scan(root: str) -> list[ModelEntry]:
     return entries
 
 
-@st.cache_resource(show_spinner="Loading model…", max_entries=16)
+@st.cache_resource(show_spinner="Loading the model (and TensorFlow, on the app's first visit)…", max_entries=16)
 def _load_pretrained(folder: str, modified: float):
     del modified  # part of the cache key: a re-exported model is loaded afresh
-    return checkpoints.load_checkpoint(folder).networks
+    networks = checkpoints.load_checkpoint(folder).networks
+    runtime.settle_heap()  # cached for the life of the process: no full collection need walk it again
+    return networks
 
 
 Endpoint = tuple  # ("test", index into the test set) or ("upload", image (32, 32, 1))
@@ -102,6 +108,10 @@ class SessionState:
     weights_download: bytes | None = None
     eval_results: dict[str, dict] = dataclasses.field(default_factory=dict)  # model key -> metrics
     previews: dict[str, tuple[int, float]] = dataclasses.field(default_factory=dict)  # page -> (step, when)
+    opening_params: dict[str, str] | None = None  # the query string the session was opened with
+    views_restored: set[str] = dataclasses.field(default_factory=set)  # pages whose view it has set
+    routed: bool = False  # the opening address's `page` has been honoured
+    notices: object = None  # explorer.views.Notices: the opening address's bad values, said once
 
 
 def session() -> SessionState:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
@@ -10,7 +11,9 @@ import streamlit as st
 from acai import images
 from acai.config import DATASETS
 from explorer import state
-from explorer.live import LiveRun
+
+if TYPE_CHECKING:
+    from explorer.live import LiveRun
 
 DATASET_LABELS = state.DATASET_LABELS
 
@@ -53,10 +56,12 @@ def frame(image: np.ndarray, caption: str | None = None, scale: int = 4) -> None
 
 
 def frames_row(frames: np.ndarray, captions: list[str] | None = None, scale: int = 3) -> None:
-    """A row of frames, each with an optional caption under it."""
-    for index, column in enumerate(st.columns(len(frames), gap="small")):
-        with column:
-            frame(frames[index], captions[index] if captions else None, scale)
+    """A row of frames, `scale` times their size, each with an optional caption under it.
+
+    One element for the whole row (st.image with a list), not a column per frame: every element on a page
+    costs the browser time on each rerun (measured in bench/audience.py)."""
+    st.image([images.enlarge(image, scale) for image in frames], caption=captions, width=32 * scale,
+             output_format="PNG")
 
 
 def keep_images_bright() -> None:
@@ -115,4 +120,12 @@ def live_status(live: LiveRun | None, hint: str) -> bool:
     live.seen()
     if live.error:
         st.error(live.error)
+    place = live.queue_place
+    if place:
+        training, waiting = live.slots.counts()
+        st.warning(f"**Waiting for a training slot: {place} of {waiting} in the queue.** This app trains "
+                   f"{live.slots.capacity} model{'s' if live.slots.capacity > 1 else ''} at a time for all its "
+                   f"visitors ({training} training now); yours starts when a slot frees, and while others wait "
+                   f"each training keeps its slot for at most {live.slots.turn_seconds:.0f} s more.",
+                   icon=":material/hourglass_top:")
     return True

@@ -156,8 +156,8 @@ def test_race_controls_step_both_models_and_each_lambda_is_its_own():
     np.testing.assert_allclose(race.trainer("baseline").history.column("lam"), [0.0, 0.25])
     np.testing.assert_allclose(race.trainer("acai").history.column("lam"), [0.5, 0.5])
     assert race.trainer("acai").compiled_step.experimental_get_tracing_count() == 1
-    images = [image for image in app.get("image")]
-    assert len(images) >= 2 * 2 * 8  # both models' strips of both pairs
+    frames = [picture for image in app.get("image") for picture in image.proto.imgs]
+    assert len(frames) >= 2 * 2 * 8  # both models' strips of both pairs
     app.button(key="race_save_acai").click().run()
     assert [entry.label for entry, _ in app.session_state["acai"].models.values()] == ["race-acai (this session)"]
     app.button(key="race_reset").click().run()

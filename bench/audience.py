@@ -1,0 +1,217 @@
+"""A room full of people on one app server, measured in headless Chromium against `streamlit run`:
+
+1. first paint: seconds from `streamlit run` until a fresh browser shows the Interpolate page's controls
+   (the alpha slider), and until it shows the first interpolation;
+2. viewers: N browser sessions (default 20) on Interpolate, each moving alpha by one notch at a time and
+   looking at the result for 2-6 s (--pause) before moving again; the latency of each move is from the key
+   press to the new mix on screen; p50 / p95 / max and the errors seen (target: p95 < 1 s, no errors);
+3. trainings: K sessions (default 4) press Start on the Train page (lines32, the paper's lines model);
+   the process's total steps/s against one `python -m acai train` of the same config, for each setting of
+   ACAI_TRAINING_SLOTS given (default: the app's own default, and K, which lets them all train at once).
+
+Everything runs on this one machine: the browsers' rendering takes CPU from the server, which a real
+audience's own laptops would not. Every figure is printed beside the machine's float32 matmul rate.
+
+    python bench/audience.py [--viewers 20] [--moves 8] [--trainers 4] [--seconds 60] [--slots 1 4]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+from race import CHROMIUM_ARGS, ROOT, cli_speed, cpu_seconds
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+# Every viewer's tab is in front of somebody: Chromium must not throttle the pages it thinks are hidden.
+VIEWER_ARGS = CHROMIUM_ARGS + ["--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+                               "--disable-backgrounding-occluded-windows"]
+
+
+# Whether the big mix's caption says the new alpha: a cheap look at the captions only, every 25 ms while a move
+# waits (Playwright's text locators search the whole page on each poll: twenty of them load 2 cores).
+SHOWS_MIX = """(text) => [...document.querySelectorAll("[data-testid='stCaptionContainer']")]
+                          .some(caption => caption.textContent.includes(text))"""
+
+
+def busy_seconds() -> float:
+    """CPU seconds the whole machine has spent busy (all cores; /proc/stat)."""
+    with open("/proc/stat") as stat:
+        fields = [int(value) for value in stat.readline().split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def serve(env: dict[str, str] | None = None):
+    """`streamlit run` on a free localhost port: yields (url, the server's pid, when it was started)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+                               "--server.port", str(port), "--server.address", "127.0.0.1",
+                               "--server.headless", "true"], cwd=ROOT, env={**os.environ, **(env or {})},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield f"http://127.0.0.1:{port}", server.pid, started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+async def _open(page, url: str, seconds: float = 90) -> None:
+    deadline = time.perf_counter() + seconds
+    while True:
+        try:
+            await page.goto(url)
+            return
+        except Exception:
+            if time.perf_counter() > deadline:
+                raise
+            await asyncio.sleep(0.2)
+
+
+async def _first_paint(browser, url: str, started: float) -> tuple[float, float]:
+    page = await browser.new_page()
+    await _open(page, url)
+    await page.get_by_role("slider", name="alpha (0 = A, 1 = B)").wait_for(timeout=120_000)
+    controls = time.perf_counter() - started
+    await page.get_by_text("at alpha 0.50").first.wait_for(timeout=120_000)
+    await page.close()
+    return controls, time.perf_counter() - started
+
+
+async def _viewer(browser, url: str, moves: int, pause: tuple[float, float], latencies: list[float],
+                  errors: list[str], everyone_in: asyncio.Barrier) -> None:
+    context = await browser.new_context(viewport={"width": 1280, "height": 900})
+    page = await context.new_page()
+    await _open(page, url)
+    slider = page.get_by_role("slider", name="alpha (0 = A, 1 = B)")
+    await page.get_by_text("at alpha 0.50").first.wait_for(timeout=120_000)
+    await everyone_in.wait()  # the room has opened the address; now everyone plays with alpha
+    alpha = 50
+    for _ in range(moves):
+        await asyncio.sleep(random.uniform(*pause))
+        alpha += 1
+        await slider.focus()
+        begun = time.perf_counter()
+        await slider.press("ArrowRight")
+        try:
+            await page.wait_for_function(SHOWS_MIX, arg=f"at alpha {alpha / 100:.2f}", polling=25,
+                                         timeout=30_000)
+            latencies.append(time.perf_counter() - begun)
+        except Exception as error:  # a timeout counts as an error, not as a latency
+            errors.append(f"alpha {alpha / 100:.2f}: {type(error).__name__}")
+    if await page.locator("[data-testid='stException']").count():
+        errors.append("an exception on the page")
+    await context.close()
+
+
+async def viewers(count: int, moves: int, pause: tuple[float, float]) -> dict:
+    from playwright.async_api import async_playwright
+
+    with serve() as (url, server_pid, started):
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=VIEWER_ARGS)
+            controls, interpolation = await _first_paint(browser, url, started)
+            latencies, errors, everyone_in = [], [], asyncio.Barrier(count + 1)
+            viewing = [asyncio.create_task(_viewer(browser, url, moves, pause, latencies, errors, everyone_in))
+                       for _ in range(count)]
+            await everyone_in.wait()
+            cpu, machine_cpu, begun = cpu_seconds([server_pid]), busy_seconds(), time.perf_counter()
+            await asyncio.gather(*viewing)
+            elapsed = time.perf_counter() - begun
+            server_cpu = (cpu_seconds([server_pid]) - cpu) / elapsed
+            machine_cpu = (busy_seconds() - machine_cpu) / elapsed
+            await browser.close()
+    latencies.sort()
+    return {"first_controls": controls, "first_interpolation": interpolation, "latencies": latencies,
+            "p95": latencies[max(0, round(0.95 * len(latencies)) - 1)] if latencies else float("nan"),
+            "errors": errors, "server_cores": server_cpu, "machine_cores": machine_cpu}
+
+
+async def _steps(page) -> int:
+    metric = page.locator("[data-testid='stMetric']", has_text="step").first
+    return int((await metric.locator("[data-testid='stMetricValue']").inner_text()).replace(",", ""))
+
+
+async def trainings(count: int, seconds: float, slots: str | None) -> dict:
+    """Total steps/s of `count` Train-page sessions training lines32 at once, with ACAI_TRAINING_SLOTS=slots."""
+    from playwright.async_api import async_playwright
+
+    with serve({"ACAI_TRAINING_SLOTS": slots} if slots else None) as (url, _, _started):
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+            pages = []
+            for _ in range(count):
+                page = await (await browser.new_context(viewport={"width": 1280, "height": 900})).new_page()
+                await _open(page, f"{url}/train")
+                await page.locator("[data-testid='stSelectbox']", has_text="Dataset").click()
+                await page.get_by_role("option", name="Lines (synthetic)").click()
+                await page.wait_for_timeout(1500)
+                await page.get_by_role("button", name="Start").click()
+                pages.append(page)
+            await asyncio.sleep(20)  # compilation, and every session on screen
+            first, begun = [await _steps(page) for page in pages], time.perf_counter()
+            await asyncio.sleep(seconds)
+            last, elapsed = [await _steps(page) for page in pages], time.perf_counter() - begun
+            queued = sum([await page.get_by_text("Waiting for a training slot").count() > 0 for page in pages])
+            for page in pages:
+                await page.get_by_role("button", name="Pause").click()
+            await browser.close()
+    per_session = [(b - a) / elapsed for a, b in zip(first, last)]
+    return {"total": sum(per_session), "per_session": per_session, "queued_at_end": queued}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--viewers", type=int, default=20)
+    parser.add_argument("--moves", type=int, default=8)
+    parser.add_argument("--pause", type=float, nargs=2, default=(2.0, 6.0), metavar=("MIN", "MAX"),
+                        help="seconds a viewer looks at the result before moving alpha again (uniform)")
+    parser.add_argument("--trainers", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=60)
+    parser.add_argument("--slots", nargs="*", default=None,
+                        help="ACAI_TRAINING_SLOTS settings to compare ('default' for the app's own)")
+    parser.add_argument("--skip-viewers", action="store_true")
+    parser.add_argument("--skip-trainings", action="store_true")
+    args = parser.parse_args()
+
+    from acai.machine import machine_description, matmul_rate
+
+    print(f"machine: {machine_description()}, float32 matmul {matmul_rate() / 1e9:.0f} GFLOP/s")
+    if not args.skip_viewers:
+        result = asyncio.run(viewers(args.viewers, args.moves, tuple(args.pause)))
+        print(f"first paint after `streamlit run`: controls {result['first_controls']:.1f} s, first interpolation "
+              f"{result['first_interpolation']:.1f} s (target < 10 s on a 68 GFLOP/s machine)")
+        latencies = result["latencies"]
+        print(f"{args.viewers} viewers x {args.moves} alpha moves, {args.pause[0]:g}-{args.pause[1]:g} s apart: "
+              f"{len(latencies)} answered, "
+              f"p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {result['p95'] * 1000:.0f} ms, "
+              f"max {latencies[-1] * 1000:.0f} ms (target p95 < 1000 ms); errors: {len(result['errors'])} "
+              f"{result['errors'][:5]}; CPU cores used meanwhile: the server {result['server_cores']:.2f}, the "
+              f"whole machine {result['machine_cores']:.2f} (the rest is Chromium's 20 pages)")
+    if not args.skip_trainings:
+        cli = cli_speed("lines32", 30, race=False)
+        print(f"one `python -m acai train` (lines32): {cli:.2f} steps/s")
+        for slots in args.slots or ["default", str(args.trainers)]:
+            result = asyncio.run(trainings(args.trainers, args.seconds, None if slots == "default" else slots))
+            label = "default" if slots == "default" else slots
+            print(f"{args.trainers} sessions training, ACAI_TRAINING_SLOTS={label}: total {result['total']:.2f} "
+                  f"steps/s = {result['total'] / cli:.0%} of one CLI (target >= 80%); per session "
+                  + ", ".join(f"{value:.2f}" for value in result["per_session"])
+                  + f"; {result['queued_at_end']} waiting for a slot at the end")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""Views you can bookmark: the page and the Interpolate view live in the address bar's query string.
+
+Opening an address restores its view once, when the browser session starts; from then on every run
+writes the view back, so the address always shows what is on screen. Names (issue 10):
+
+    page      interpolate | train | race | latent | evaluate
+    present   1: presentation mode (larger frames, fewer controls)
+    dataset   mnist | fashion_mnist | lines | digits
+    model, compare    a model's name as listed in the pickers (a folder of pretrained/), or "none" for compare
+    a, b      test:INDEX, an image of the test set
+    alpha     0 to 1
+    path      lerp | slerp
+    frames    5 to 12 (frames per strip)
+
+A value that is bad or stale (an unknown model, an index out of range, alpha 7) is replaced by the
+page's default, and the page says so once, in one short notice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+
+import streamlit as st
+
+from acai.config import DATASETS
+from explorer import state
+
+PAGES = ("interpolate", "train", "race", "latent", "evaluate")
+DEFAULT_PAGE = "interpolate"
+PATHS = ("lerp", "slerp")
+FRAMES_RANGE = (5, 12)
+NO_MODEL = "none"
+
+
+class BadValue(ValueError):
+    """A query-string value that cannot be used; its message says why, in a few words."""
+
+
+def parse_alpha(text: str) -> float:
+    try:
+        alpha = float(text)
+    except ValueError:
+        raise BadValue("not a number") from None
+    if not (math.isfinite(alpha) and 0.0 <= alpha <= 1.0):
+        raise BadValue("must be between 0 and 1")
+    return round(alpha, 2)  # the slider's resolution
+
+
+def parse_frames(text: str) -> int:
+    try:
+        frames = int(text)
+    except ValueError:
+        raise BadValue("not a whole number") from None
+    low, high = FRAMES_RANGE
+    if not low <= frames <= high:
+        raise BadValue(f"must be {low} to {high}")
+    return frames
+
+
+def parse_choice(text: str, choices: Iterable[str]) -> str:
+    choices = tuple(choices)
+    if text not in choices:
+        raise BadValue("one of " + ", ".join(choices))
+    return text
+
+
+def parse_test_image(text: str, test_size: int) -> int:
+    """`test:INDEX` -> INDEX, checked against the test set's size."""
+    kind, _, index = text.partition(":")
+    if kind != "test" or not index.isdigit():
+        raise BadValue("expected test:INDEX")
+    if int(index) >= test_size:
+        raise BadValue(f"the test set has {test_size} images (0 to {test_size - 1})")
+    return int(index)
+
+
+def format_endpoint(endpoint: state.Endpoint) -> str | None:
+    """An endpoint as a query value; None for one that cannot be written there (an upload)."""
+    kind, value = endpoint
+    return f"test:{value}" if kind == "test" else None
+
+
+class Notices:
+    """The bad values of the opening address, said together in one short notice (see `notices`)."""
+
+    def __init__(self):
+        self.problems: list[str] = []
+
+    def add(self, name: str, value: str, why: str) -> None:
+        shown = value if len(value) <= 40 else value[:37] + "…"
+        self.problems.append(f"{name}={shown} ({why})")
+
+    def show(self) -> None:
+        if self.problems:
+            st.warning("Some of this address could not be used, so defaults are shown for: "
+                       + "; ".join(self.problems) + ".", icon=":material/link_off:")
+            self.problems = []
+
+
+def notices() -> Notices:
+    """This session's collector: the app and the page add to it; whoever draws first shows it."""
+    session = state.session()
+    if session.notices is None:
+        session.notices = Notices()
+    return session.notices
+
+
+def opening_params() -> dict[str, str]:
+    """The query string this browser session was opened with (captured on its first run)."""
+    session = state.session()
+    if session.opening_params is None:
+        session.opening_params = {name: st.query_params.get(name, "") for name in st.query_params}
+    return session.opening_params
+
+
+def requested_page(notices: Notices) -> str | None:
+    """The page the opening address names, or None (no `page`, or a bad one, noted)."""
+    value = opening_params().get("page")
+    if not value:
+        return None
+    try:
+        return parse_choice(value.lower(), PAGES)
+    except BadValue as error:
+        notices.add("page", value, str(error))
+        return None
+
+
+def take_request(page: str) -> dict[str, str]:
+    """The opening address's values for `page`, handed out once per session (later runs get {}), so
+    that they set the view when it opens and never fight the controls afterwards."""
+    params = opening_params()
+    session = state.session()
+    if page in session.views_restored or params.get("page", DEFAULT_PAGE).lower() != page:
+        return {}
+    session.views_restored.add(page)
+    return dict(params)
+
+
+def preset_widget(key: str, value) -> None:
+    """Give a widget its value from the address before the widget is drawn (Streamlit 1.67 logs, once per
+    process, that the widget also has a default: harmless, the value set here wins)."""
+    st.session_state[key] = value
+
+
+def restore_dataset(request: Mapping[str, str], key: str, notices: Notices) -> None:
+    if "dataset" in request:
+        try:
+            preset_widget(key, parse_choice(request["dataset"], DATASETS))
+        except BadValue as error:
+            notices.add("dataset", request["dataset"], str(error))
+
+
+def restore_model(request: Mapping[str, str], name: str, entries, key: str, notices: Notices,
+                  allow_none: bool = False) -> None:
+    """Select the model whose label is `request[name]` in the picker `key`."""
+    if name not in request:
+        return
+    wanted = request[name]
+    if allow_none and wanted == NO_MODEL:
+        preset_widget(key, None)
+        return
+    matches = [entry for entry in entries if entry.label == wanted]
+    if matches:
+        preset_widget(key, matches[0])
+    else:
+        notices.add(name, wanted, "no such model for this dataset")
+
+
+def publish(params: Mapping[str, object]) -> None:
+    """Make the address show `params` (and presentation mode, when on); written only when it changed,
+    so an unchanged view sends the browser nothing."""
+    wanted = {name: str(value) for name, value in params.items() if value is not None}
+    if st.session_state.get("present"):
+        wanted["present"] = "1"
+    if st.query_params.to_dict() != wanted:
+        st.query_params.from_dict(wanted)
