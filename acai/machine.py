@@ -8,6 +8,20 @@ import platform
 import time
 
 
+def usable_cores(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """The cores this process may really use: its affinity mask (taskset), capped by a cgroup v2 CPU quota
+    (a container limited to 2 CPUs on a 64-core host: TensorFlow alone would size its pools for 64)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        with open(cgroup_cpu_max) as limit:
+            quota, period = limit.read().split()[:2]
+        if quota != "max":
+            cores = min(cores, max(1, int(int(quota) / int(period) + 0.5)))
+    except (OSError, ValueError):
+        pass
+    return cores
+
+
 def machine_description() -> str:
     """The CPU, and how many of its cores this process may use (fewer when pinned with taskset)."""
     total = os.cpu_count()

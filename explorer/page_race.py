@@ -164,21 +164,7 @@ def render() -> None:
     settings = _regularisers(session.race)
     widgets.run_controls(session, "race", "race", lambda: _new_race(preset), lambda live: _apply(live, settings))
     st.caption(f"Trains on {state.compute_device()}.")
-    live = session.race
-    was_running = live is not None and live.running
-
-    @st.fragment(run_every=NUMBERS_SECONDS if was_running else None)
-    def numbers() -> None:
-        _numbers(session)
-        if was_running and not live.running and session.race is live:
-            st.rerun(scope="app")  # it stopped by itself: redraw the buttons and the last pictures too
-
-    @st.fragment(run_every=PICTURES_SECONDS if was_running else None)
-    def pictures() -> None:
-        _pictures(session)
-
-    numbers()
-    pictures()
+    widgets.live_fragments(session, "race", _numbers, _pictures, NUMBERS_SECONDS, PICTURES_SECONDS)
     _save(session)
     with st.expander("What the numbers mean", expanded=False):
         st.markdown(EXPLANATION)

@@ -156,19 +156,6 @@ def render() -> None:
     if live is not None and not live.target.trainer.config.same_model_as(config):
         st.caption("The settings above differ from the running model's; they apply when you press Start.")
 
-    was_running = live is not None and live.running
-
-    @st.fragment(run_every=NUMBERS_SECONDS if was_running else None)
-    def numbers() -> None:
-        _numbers(session)
-        if was_running and not live.running and session.training is live:
-            st.rerun(scope="app")  # it stopped by itself (diverged, idle): redraw the buttons and pictures too
-
-    @st.fragment(run_every=PICTURES_SECONDS if was_running else None)
-    def pictures() -> None:
-        _pictures(session)
-
-    numbers()
-    pictures()
+    widgets.live_fragments(session, "training", _numbers, _pictures, NUMBERS_SECONDS, PICTURES_SECONDS)
     with st.expander("Save, download or load weights; loss history as CSV", expanded=False):
         _save_and_load(session)

@@ -18,14 +18,9 @@ import os
 import threading
 import time
 
+from acai.machine import usable_cores
+
 TURN_SECONDS = float(os.environ.get("ACAI_TRAINING_TURN_SECONDS", 60.0))
-
-
-def usable_cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def configured_slots() -> int:

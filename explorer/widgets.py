@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from explorer.live import LiveRun
 
 DATASET_LABELS = state.DATASET_LABELS
+WAITING_SECONDS = 3.0  # a queued run's page looks for its turn this often (each redraw costs the trainers time)
 
 
 def dataset_picker(key: str = "dataset"):
@@ -129,3 +130,35 @@ def live_status(live: LiveRun | None, hint: str) -> bool:
                    f"each training keeps its slot for at most {live.slots.turn_seconds:.0f} s more.",
                    icon=":material/hourglass_top:")
     return True
+
+
+def live_fragments(session: state.SessionState, slot: str, numbers: Callable[[state.SessionState], None],
+                   pictures: Callable[[state.SessionState], None], numbers_seconds: float,
+                   pictures_seconds: float) -> None:
+    """A live page's numbers and pictures, as fragments that redraw themselves while its run trains.
+
+    The numbers redraw every `numbers_seconds` while the run trains, and every WAITING_SECONDS while it
+    waits for a slot (they show its place in the queue); the pictures every `pictures_seconds`, but only while it actually trains:
+    a queued run's charts and frames do not change, and redrawing them would cost the training sessions
+    time. When the run stops by itself (diverged, idle) or starts or stops waiting, the numbers redraw the
+    whole page, so that the buttons and the pictures' schedule follow.
+    """
+    live: LiveRun | None = getattr(session, slot)
+    was_running = live is not None and live.running
+    was_training = was_running and live.queue_place == 0
+    if was_running and not was_training:
+        numbers_seconds = max(numbers_seconds, WAITING_SECONDS)  # the place in the queue changes rarely
+
+    @st.fragment(run_every=numbers_seconds if was_running else None)
+    def numbers_fragment() -> None:
+        numbers(session)
+        if was_running and getattr(session, slot) is live and (
+                not live.running or (live.queue_place == 0) != was_training):
+            st.rerun(scope="app")
+
+    @st.fragment(run_every=pictures_seconds if was_training else None)
+    def pictures_fragment() -> None:
+        pictures(session)
+
+    numbers_fragment()
+    pictures_fragment()

@@ -198,3 +198,59 @@ def test_a_person_starts_a_race_and_sees_both_strips_move(server, browser):
         "() => [...document.querySelectorAll('button')].some(b => b.innerText.trim() === 'Pause' && b.disabled)",
         timeout=30_000)
     context.close()
+
+
+BOOKMARK = "/?page=interpolate&dataset=mnist&model=mnist32-acai&compare=mnist32-baseline&a=test:3&b=test:7&alpha=0.30"
+
+
+def _drawn(page) -> int:
+    return int(page.locator(".acai-player").get_attribute("data-drawn"))
+
+
+def test_a_presenter_opens_a_bookmark_plays_alpha_and_presents(server, browser):
+    if not os.environ.get("ACAI_DATA_DIR"):
+        pytest.skip("the bookmark names MNIST models: set ACAI_DATA_DIR")
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(server + BOOKMARK)
+    page.get_by_text("mnist32-acai at alpha 0.30").first.wait_for(timeout=90_000)
+    _wait_idle(page)
+    assert page.get_by_text("mnist32-baseline", exact=True).count() >= 1  # the comparison strip
+    thumb = page.locator("[data-testid='stSlider']", has_text="alpha (0 = A, 1 = B)").get_by_role("slider")
+    assert thumb.get_attribute("aria-valuenow") == "0.3"
+    assert "a=test%3A3" in page.url and "b=test%3A7" in page.url and "alpha=0.30" in page.url
+
+    # Play: the frames change in the browser at >= 10 per second, with no message to the server.
+    sent = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(payload)))
+    page.get_by_text("Play alpha").click()
+    page.locator(".acai-player canvas").first.wait_for(timeout=30_000)
+    _wait_idle(page)
+    page.wait_for_timeout(500)
+    messages, drawn, picture = len(sent), _drawn(page), page.locator(".acai-player canvas").first.evaluate(
+        "canvas => canvas.toDataURL()")
+    page.wait_for_timeout(2000)
+    assert (_drawn(page) - drawn) / 2 >= 10
+    assert page.locator(".acai-player canvas").first.evaluate("canvas => canvas.toDataURL()") != picture
+    assert len(sent) == messages  # not one rerun while it played
+    assert page.locator(".acai-player canvas").count() == 2  # the model and its comparison, in step
+    page.screenshot(path=SHOTS / "8-playing.png")
+    page.locator(".acai-player button").click()  # pause holds the frame
+    held = page.locator(".acai-player").get_attribute("data-alpha")
+    page.wait_for_timeout(500)
+    assert page.locator(".acai-player").get_attribute("data-alpha") == held
+
+    # Presentation mode at projector size: the same view, larger, without the gallery.
+    page.goto(server + BOOKMARK + "&present=1")
+    page.get_by_text("mnist32-acai at alpha 0.30").first.wait_for(timeout=90_000)
+    _wait_idle(page)
+    assert page.evaluate("getComputedStyle(document.documentElement).fontSize") == "20px"
+    assert page.get_by_text("Choose endpoints from the test set").count() == 0
+    page.screenshot(path=SHOTS / "9-presentation-1280x720.png")
+
+    # A stale address: one notice, and the page works.
+    page.goto(server + "/?model=gone&alpha=7")
+    page.get_by_text("could not be used").wait_for(timeout=60_000)
+    page.get_by_text(re.compile(r"at alpha 0\.50")).first.wait_for(timeout=60_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    context.close()

@@ -96,3 +96,15 @@ def test_live_runs_wait_for_a_slot_and_start_when_it_frees(tiny_config, lines_da
         first.wait_paused()
         second.wait_paused()
     assert gate.counts() == (0, 0)  # paused runs leave no trace
+
+
+def test_usable_cores_follow_a_containers_cpu_quota(tmp_path):
+    from acai.machine import usable_cores
+
+    affinity = usable_cores(str(tmp_path / "absent"))
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+    assert usable_cores(str(tmp_path / "cpu.max")) == affinity
+    (tmp_path / "cpu.max").write_text("100000 100000\n")
+    assert usable_cores(str(tmp_path / "cpu.max")) == 1
+    (tmp_path / "cpu.max").write_text("50000 100000\n")
+    assert usable_cores(str(tmp_path / "cpu.max")) == 1  # half a core still needs a thread
