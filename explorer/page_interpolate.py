@@ -172,7 +172,7 @@ def render() -> None:
     rows, labels = [], []
     frames, critic = compute.strip(main.key, networks, first, second, steps, method)
     alphas = np.linspace(0, 1, steps)
-    scale = 5 if present else 4
+    scale = widgets.fitting_scale(steps, 1060 if present else 800)
     st.markdown(f"**{main.label}**")
     widgets.frames_row(frames, _critic_captions(critic, alphas), scale)
     rows.append(frames), labels.append(main.label)

@@ -131,7 +131,9 @@ def take_request(page: str) -> dict[str, str]:
     that they set the view when it opens and never fight the controls afterwards."""
     params = opening_params()
     session = state.session()
-    if page in session.views_restored or params.get("page", DEFAULT_PAGE).lower() != page:
+    named = params.get("page", DEFAULT_PAGE).lower()
+    opened = named if named in PAGES else DEFAULT_PAGE  # a bad `page` opens the default one
+    if page in session.views_restored or opened != page:
         return {}
     session.views_restored.add(page)
     return dict(params)

@@ -56,6 +56,12 @@ def frame(image: np.ndarray, caption: str | None = None, scale: int = 4) -> None
     st.image(images.enlarge(image, scale), caption=caption, width="stretch", output_format="PNG")
 
 
+def fitting_scale(frames: int, width: int) -> int:
+    """The largest enlargement (4, 3 or 2: nearest-neighbour, so whole numbers) at which a row of `frames`
+    32-pixel frames fits `width` CSS pixels (the main column of a 1280-pixel-wide window is about 800)."""
+    return next((scale for scale in (4, 3) if frames * (32 * scale + 4) <= width), 2)
+
+
 def frames_row(frames: np.ndarray, captions: list[str] | None = None, scale: int = 3) -> None:
     """A row of frames, `scale` times their size, each with an optional caption under it.
 

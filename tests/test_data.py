@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from acai.data import DatasetError, load_dataset, to_display, to_model_range
+from acai.data import DatasetError, load_dataset, pad_to_32, to_display, to_model_input, to_model_range
 
 
 def test_unknown_dataset():
@@ -95,3 +95,11 @@ def test_an_epoch_visits_every_index_at_most_once_and_drops_only_the_remainder()
 def test_display_conversion():
     np.testing.assert_array_equal(to_display(np.array([-1.0, 0.0, 1.0, 3.0])), [0, 128, 255, 255])
     np.testing.assert_allclose(to_model_range(np.array([0, 255], np.uint8)), [-1, 1])
+
+
+def test_the_one_pass_conversion_gives_the_same_numbers_as_the_two_steps():
+    images = np.random.default_rng(0).integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
+    expected = pad_to_32(to_model_range(images))
+    converted = to_model_input(images)
+    assert converted.dtype == np.float32 and converted.shape == (5, 32, 32, 1)
+    np.testing.assert_array_equal(converted, expected)  # bit for bit
