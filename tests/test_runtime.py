@@ -42,3 +42,27 @@ def test_the_app_turns_off_streamlits_full_gc_after_every_script_run():
     settings = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
     assert settings["runner"]["postScriptGC"] is False
     assert config.get_option("runner.postScriptGC") in (True, False)  # the option exists in this release
+
+
+def test_the_first_page_draws_its_controls_without_loading_tensorflow():
+    """streamlit_app.py and the Interpolate page import no TensorFlow: the controls appear seconds before the
+    model (docs/BENCHMARKS.md, first paint). Checked in a fresh interpreter."""
+    import subprocess
+    import sys
+
+    code = ("import sys; import acai.machine, explorer.views, explorer.presentation, explorer.runtime, "
+            "explorer.page_interpolate; print(sorted({'tensorflow', 'keras'} & set(sys.modules)))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_settling_the_heap_puts_todays_objects_out_of_the_collectors_reach():
+    import gc
+
+    from explorer import runtime
+
+    try:
+        runtime.settle_heap()
+        assert gc.get_freeze_count() > 0  # walked by no later collection
+    finally:
+        gc.unfreeze()
