@@ -33,6 +33,14 @@ def nearest_cosine(images: np.ndarray, reference: np.ndarray) -> tuple[np.ndarra
     return distances, nearest
 
 
+def nearest_images(image: np.ndarray, images: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the `count` images nearest to `image` by Euclidean distance on raw pixels, nearest first."""
+    flat = np.asarray(images, dtype=np.float32).reshape(len(images), -1)
+    distances = ((flat - np.asarray(image, dtype=np.float32).reshape(1, -1)) ** 2).sum(axis=1)
+    nearest = np.argpartition(distances, min(count, len(flat) - 1))[:count]
+    return nearest[np.argsort(distances[nearest], kind="stable")]
+
+
 def nearest_reference_lines(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Cosine distance to, and angle of, the nearest of the 10,000 reference lines.
 

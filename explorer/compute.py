@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from acai import images, interpolation, projection
+from acai import images, interpolation, metrics, projection
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -20,6 +20,13 @@ def strip(model_key: str, _networks, first: np.ndarray, second: np.ndarray, step
     """(frames (steps, 32, 32, 1), critic estimates (steps,))."""
     result = interpolation.strip(_networks, first, second, steps, method)
     return result.frames, result.critic
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def drawn(model_key: str, _networks, dataset_name: str, _test_images: np.ndarray, image: np.ndarray):
+    """A drawn endpoint's (reconstruction (32, 32, 1), indices of its 6 nearest test images)."""
+    reconstruction = interpolation.decode(_networks, interpolation.encode(_networks, image[None]))[0]
+    return reconstruction, metrics.nearest_images(image, _test_images, 6)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

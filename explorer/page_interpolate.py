@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from acai import images, interpolation
+from acai import drawing, images, interpolation
 from explorer import compute, player, presentation, state, views, widgets
 
 GALLERY_SIZE = 12
+DRAWING_SIZE = 280  # CSS pixels: ten canvas pixels to a pixel of the 28x28 field
 
 
 def _pick_models(entries):
@@ -86,6 +87,44 @@ def _upload(data) -> None:
     if b.button("Use as B", key="upload_b"):
         state.set_endpoint(data, 1, ("upload", image))
         st.rerun()
+
+
+def _draw(data, main, networks) -> None:
+    """A canvas for drawing an endpoint: the drawing as the model sees it, its reconstruction, its nearest
+    test images, and Use as A / Use as B. Undo, redo and clear are the canvas's own toolbar."""
+    # Imported here: the component registers its files from its package's manifest, which Streamlit reads
+    # only once its runtime runs (importing it anywhere else raises).
+    from streamlit_drawable_canvas import st_canvas
+
+    canvas_column, result_column = st.columns([1, 2])
+    with canvas_column:
+        canvas = st_canvas(stroke_width=12 if data.name == "lines" else 20, stroke_color="#ffffff",
+                           background_color="#000000", height=DRAWING_SIZE, width=DRAWING_SIZE,
+                           key=f"draw/{data.name}", return_image_data=True)
+    with result_column:
+        strokes = (canvas.json_data or {}).get("objects", [])
+        if canvas.image_data is None or not strokes:
+            st.caption("Draw with the mouse or a finger: white on black, as the datasets are. "
+                       + ("A stroke becomes the dataset's line in its direction." if data.name == "lines" else
+                          "It is cropped, scaled into a 20-pixel box and centred as MNIST's digits were."))
+            return
+        try:
+            image = drawing.to_model_input(canvas.image_data, data.name)
+        except drawing.DrawingError as error:
+            st.info(str(error)[0].upper() + str(error)[1:] + ".")
+            return
+        reconstruction, nearest = compute.drawn(main.key, networks, data.name, data.x_test, image)
+        widgets.frames_row(np.stack([image, reconstruction]),
+                           ["as the model sees it", f"{main.label}'s reconstruction"], scale=3)
+        st.markdown("Nearest test images")
+        widgets.frames_row(data.x_test[nearest], [f"#{index}" for index in nearest], scale=2)
+        a, b = st.columns(2)
+        if a.button("Use as A", key="drawn_a", width="stretch"):
+            state.set_endpoint(data, 0, ("upload", image))
+            st.rerun()
+        if b.button("Use as B", key="drawn_b", width="stretch"):
+            state.set_endpoint(data, 1, ("upload", image))
+            st.rerun()
 
 
 def _critic_captions(critic: np.ndarray, alphas: np.ndarray) -> list[str]:
@@ -186,7 +225,9 @@ def render() -> None:
     fade_critic = interpolation.critic_alpha(networks, fade)
     widgets.frames_row(fade, _critic_captions(fade_critic, alphas), scale)
     rows.append(fade), labels.append("pixel cross-fade")
-    if present:
+    if present:  # no gallery, upload, grid or downloads; but someone from the room may draw
+        with st.expander("Draw an endpoint", expanded=False):
+            _draw(data, main, networks)
         return
 
     png, gif = compute.downloads(np.stack(rows), frames)
@@ -209,5 +250,7 @@ def render() -> None:
 
     with st.expander("Choose endpoints from the test set", expanded=True):
         _gallery(data)
+    with st.expander("Draw an endpoint", expanded=False):
+        _draw(data, main, networks)
     with st.expander("Upload an image", expanded=False):
         _upload(data)

@@ -182,7 +182,8 @@ def test_a_person_starts_a_race_and_sees_both_strips_move(server, browser):
     for side in first:  # both models' frames were decoded again as they learned
         assert later[side] != first[side], side
     assert page.locator("[data-testid='race-ratio']").count() == 1
-    assert page.locator(".js-plotly-plot").count() >= 3  # the race chart and both loss charts
+    # The race chart and both loss charts (Plotly draws them a moment after each redraw of the pictures).
+    page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 3", timeout=30_000)
     opacities = []
     for _ in range(30):  # sampled over 3 s, across several redraws
         opacities.append(page.evaluate("""() => Math.min(...[...document.querySelectorAll('img')].map(img => {
@@ -252,5 +253,47 @@ def test_a_presenter_opens_a_bookmark_plays_alpha_and_presents(server, browser):
     page.goto(server + "/?model=gone&alpha=7")
     page.get_by_text("could not be used").wait_for(timeout=60_000)
     page.get_by_text(re.compile(r"at alpha 0\.50")).first.wait_for(timeout=60_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    context.close()
+
+
+def _strip_first_frame(page) -> str:
+    """The src of the first frame of the first strip on Interpolate (the model's A end)."""
+    return page.evaluate("""() => {
+        const heading = [...document.querySelectorAll('h3')].find(h => h.innerText.startsWith('Strips'));
+        const images = [...document.querySelectorAll('img')].filter(img =>
+            heading.compareDocumentPosition(img) & Node.DOCUMENT_POSITION_FOLLOWING);
+        return images.length ? images[0].src : '';
+    }""")
+
+
+def test_a_person_draws_an_endpoint_and_uses_it_as_a(server, browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.goto(server)
+    page.get_by_text(re.compile(r"at alpha 0\.50")).first.wait_for(timeout=90_000)
+    _wait_idle(page)
+    before = _strip_first_frame(page)
+    drawer = page.locator("[data-testid='stExpander']", has_text="Draw an endpoint")
+    drawer.locator("summary").click()
+    surface = drawer.locator("canvas").last  # Fabric's upper canvas takes the mouse
+    surface.wait_for(timeout=30_000)
+    surface.scroll_into_view_if_needed()
+    box = surface.bounding_box()
+    page.mouse.move(box["x"] + 150, box["y"] + 50)  # a "1": one stroke down the middle
+    page.mouse.down()
+    for step in range(1, 19):
+        page.mouse.move(box["x"] + 150 - step, box["y"] + 50 + 10 * step, steps=2)
+    page.mouse.up()
+    page.get_by_text("as the model sees it").wait_for(timeout=30_000)
+    _wait_idle(page)
+    assert page.get_by_text("Nearest test images").count() == 1
+    page.screenshot(path=SHOTS / "10-drawn.png", full_page=True)
+    drawer.get_by_role("button", name="Use as A").click()
+    _wait_idle(page)
+    deadline = time.time() + 30
+    while _strip_first_frame(page) == before and time.time() < deadline:
+        page.wait_for_timeout(300)
+    assert _strip_first_frame(page) != before  # the strip now starts from the drawing
     assert page.locator("[data-testid='stException']").count() == 0
     context.close()

@@ -106,3 +106,13 @@ def test_grey_fraction_counts_only_mid_grey_pixels():
     images[0, 1, 0] = 1.0  # ink
     images[1] = 0.25  # all grey
     np.testing.assert_allclose(metrics.grey_fraction(images), [0.25, 1.0])
+
+
+def test_nearest_images_by_pixels_nearest_first():
+    from acai.metrics import nearest_images
+
+    images = np.zeros((5, 2, 2, 1), np.float32)
+    for index, value in enumerate([0.9, -1.0, 0.5, 0.1, 2.0]):
+        images[index] = value
+    np.testing.assert_array_equal(nearest_images(np.full((2, 2, 1), 0.4, np.float32), images, 3), [2, 3, 0])
+    assert nearest_images(images[4], images, 1).tolist() == [4]
