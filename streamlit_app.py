@@ -16,7 +16,7 @@ os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(usable_cores()))
 
 import streamlit as st  # noqa: E402
 
-from explorer import presentation, state, views  # noqa: E402
+from explorer import presentation, slots, state, views  # noqa: E402
 from explorer.runtime import keep_keras_state  # noqa: E402
 
 keep_keras_state()
@@ -32,13 +32,18 @@ pages = {
     "evaluate": st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
 }
 notices = views.notices()
-requested = views.requested_page(notices)
 current = st.navigation(list(pages.values()))
 session = state.session()
 if not session.routed:  # an address such as /?page=race&present=1 opens that page, once
     session.routed = True
+    requested = views.requested_page(notices)
     if requested is not None and pages[requested].title != current.title:
         st.switch_page(pages[requested], query_params=views.opening_params())
+try:
+    slots.shared()  # a bad ACAI_TRAINING_SLOTS is said here, plainly, not when someone presses Start
+except ValueError as error:
+    st.error(f"The app's settings are wrong: {error}.")
+    st.stop()
 presentation.restore(notices)
 presentation.toggle()
 name = next(name for name, page in pages.items() if page.title == current.title)

@@ -101,7 +101,8 @@ _shared_lock = threading.Lock()
 
 
 def shared() -> TrainingSlots:
-    """The process's slots, made on first use."""
+    """The process's slots, made on first use (ValueError for a bad ACAI_TRAINING_SLOTS, tried again on the
+    next call)."""
     global _shared
     with _shared_lock:
         if _shared is None:

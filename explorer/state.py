@@ -24,6 +24,7 @@ from explorer import runtime
 if TYPE_CHECKING:  # TensorFlow: the Interpolate page draws its controls before it is loaded
     from acai.networks import ACAINetworks
     from explorer.live import LiveRun
+    from explorer.views import Notices
 
 
 def pretrained_dir() -> Path:
@@ -111,7 +112,7 @@ class SessionState:
     opening_params: dict[str, str] | None = None  # the query string the session was opened with
     views_restored: set[str] = dataclasses.field(default_factory=set)  # pages whose view it has set
     routed: bool = False  # the opening address's `page` has been honoured
-    notices: object = None  # explorer.views.Notices: the opening address's bad values, said once
+    notices: Notices | None = None  # the opening address's bad values, said once
 
 
 def session() -> SessionState:

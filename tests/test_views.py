@@ -103,6 +103,8 @@ def test_an_unknown_dataset_or_page_falls_back(mnist_available):
     (notice,) = app.warning
     assert "dataset=cifar10" in notice.value and "page=nowhere" in notice.value
     assert app.title[0].value == "Interpolate"
+    app.run()
+    assert not app.warning  # said once, not on every run
 
 
 def test_the_page_and_presentation_mode_come_from_the_address():
@@ -121,3 +123,13 @@ def test_presentation_mode_shows_fewer_controls(mnist_available):
     assert keys <= {button.key for button in normal.button} | {button.key for button in normal.get("download_button")}
     assert not keys & {button.key for button in presenting.button}
     assert presenting.slider(key="alpha").value == 0.30  # the view itself is the same
+
+
+def test_a_bad_slots_setting_is_said_plainly(monkeypatch):
+    from explorer import slots
+
+    monkeypatch.setattr(slots, "_shared", None)
+    monkeypatch.setenv("ACAI_TRAINING_SLOTS", "lots")
+    app = opened_at({"page": "train"})
+    assert not app.exception
+    assert "ACAI_TRAINING_SLOTS must be a whole number" in app.error[0].value
