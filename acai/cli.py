@@ -9,12 +9,15 @@ valid, so `--help` and a bad setting answer at once.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+from acai import multiworker
 from acai.config import ARCHITECTURES, DATASETS, PRESETS, Config, default_config
 
 
@@ -64,8 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
                        help="steps between live evaluations kept in the history (lines benchmark on 64 pairs, "
                             "or mid-path greyness on images; 0 = off)")
     train.add_argument("--data-dir", help=f"folder with Keras-layout .npz files (default ${'ACAI_DATA_DIR'})")
-    train.add_argument("--distribute", choices=("none", "mirrored"), default="none",
-                       help="mirrored: data-parallel over this machine's GPUs (tf.distribute.MirroredStrategy)")
+    train.add_argument("--distribute", choices=("none", "mirrored", "multiworker"), default="none",
+                       help="mirrored: data-parallel over this machine's GPUs (tf.distribute.MirroredStrategy); "
+                            "multiworker: over the processes or machines that TF_CONFIG lists "
+                            "(tf.distribute.MultiWorkerMirroredStrategy; README)")
+    train.add_argument("--worker-timeout", type=_positive_float, default=300.0,
+                       help="with --distribute multiworker: seconds to wait for every worker to join and the first "
+                            "steps to run before giving up with a message")
     train.add_argument("--cpu-replicas", type=_positive_int, default=1,
                        help="with --distribute mirrored and no GPU: split the CPU into N logical devices (for testing)")
 
@@ -114,10 +122,14 @@ def _default_folder(config: Config) -> Path:
 
 
 def make_strategy(distribute: str, cpu_replicas: int = 1):
-    """None, or a MirroredStrategy over every GPU (else over `cpu_replicas` logical CPU devices)."""
+    """None; a MirroredStrategy over every GPU (else over `cpu_replicas` logical CPU devices); or, for
+    "multiworker", a MultiWorkerMirroredStrategy over the cluster in TF_CONFIG (each worker's GPUs, or its CPU)."""
     if distribute == "none":
         return None
     import tensorflow as tf
+
+    if distribute == "multiworker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
 
     if not tf.config.list_physical_devices("GPU") and cpu_replicas > 1:
         cpu = tf.config.list_physical_devices("CPU")[0]
@@ -128,6 +140,12 @@ def make_strategy(distribute: str, cpu_replicas: int = 1):
 
 
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    task = None
+    if args.distribute == "multiworker":  # checked before TensorFlow loads, so a bad spec is answered at once
+        try:
+            task = multiworker.read_task(os.environ.get(multiworker.VARIABLE))
+        except multiworker.ClusterError as error:
+            parser.error(str(error))
     from acai import checkpoints, driver
     from acai.data import DatasetError, load_dataset
     from acai.driver import TrainingRun
@@ -160,6 +178,12 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         dataset = load_dataset(config.dataset, data_dir=args.data_dir, seed=config.seed)
     except DatasetError as error:
         parser.error(str(error))
+    watchdog = None
+    if task is not None:
+        watchdog = multiworker.Watchdog(
+            args.worker_timeout,
+            f"the cluster did not start within {args.worker_timeout:g} s (--worker-timeout): is every worker of "
+            f"TF_CONFIG running ({', '.join(task.addresses)}), and can each reach the others' ports?")
     strategy = make_strategy(args.distribute, args.cpu_replicas)
     try:
         run = (TrainingRun.restore(folder, dataset, strategy=strategy, eval_every=args.eval_every) if args.resume
@@ -168,12 +192,24 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(str(error))
     run.trainer.set_regularization(config.lam, config.gamma)  # --resume may change lambda and gamma
     card = checkpoints.read_manifest(folder)["card"] if args.resume else {}
-    diverged = driver.train_and_checkpoint(run, folder, args.steps, card=card,
-                                           checkpoint_every=args.checkpoint_every, command=driver.command_line())
+    # Only the chief writes the checkpoint folder. The other workers run the same loop (every step is a
+    # collective one) and write their copies into a temporary folder, removed when they are done.
+    start = run.step
+    with contextlib.ExitStack() as cleanup:
+        target = folder
+        if task is not None and not task.is_chief:
+            target = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="acai-worker-"))) / "checkpoint"
+        if watchdog is not None:
+            if args.steps:
+                run.advance(1)  # returns once every worker has joined and the first step is done
+            watchdog.cancel()
+        diverged = driver.train_and_checkpoint(run, target, args.steps - (run.step - start), card=card,
+                                               checkpoint_every=args.checkpoint_every, command=driver.command_line())
     if diverged:
         print(f"error: {diverged}", file=sys.stderr)
         return 1
-    print(f"saved {folder} at step {run.step}")
+    print(f"saved {folder} at step {run.step}" if task is None or task.is_chief
+          else f"worker {task.index} done at step {run.step} (the chief saved the checkpoint)")
     return 0
 
 

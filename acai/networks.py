@@ -7,22 +7,46 @@ own weights, its output averaged into one scalar per image.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import itertools
+
 import keras
 from keras import layers, ops
 
 from acai.config import LEAKY_RELU_SLOPE, Config
 
+# While networks are built under `seeded(seed)`, every initializer takes the next seed of this counter, so
+# the same seed gives the same initial weights in any process (multi-worker training checks exactly that).
+_layer_seeds: contextvars.ContextVar[itertools.count | None] = contextvars.ContextVar("layer_seeds", default=None)
+
+
+@contextlib.contextmanager
+def seeded(seed: int | None):
+    """Build networks whose initial weights follow from `seed` alone (None: Keras's own random draws)."""
+    token = _layer_seeds.set(None if seed is None else itertools.count(seed * 1_000))
+    try:
+        yield
+    finally:
+        _layer_seeds.reset(token)
+
+
+def _next_seed() -> int | None:
+    counter = _layer_seeds.get()
+    return None if counter is None else next(counter)
+
 
 def conv_initializer() -> keras.initializers.Initializer:
     """The authors' init: normal with std = 1 / sqrt((1 + 0.2^2) * fan_in), not truncated."""
     return keras.initializers.VarianceScaling(
-        scale=1.0 / (1.0 + LEAKY_RELU_SLOPE**2), mode="fan_in", distribution="untruncated_normal"
+        scale=1.0 / (1.0 + LEAKY_RELU_SLOPE**2), mode="fan_in", distribution="untruncated_normal", seed=_next_seed()
     )
 
 
 def mlp_initializer() -> keras.initializers.Initializer:
     """The blog-post notebook's init: VarianceScaling(0.2, fan_in, truncated normal)."""
-    return keras.initializers.VarianceScaling(scale=0.2, mode="fan_in", distribution="truncated_normal")
+    return keras.initializers.VarianceScaling(scale=0.2, mode="fan_in", distribution="truncated_normal",
+                                              seed=_next_seed())
 
 
 @keras.saving.register_keras_serializable(package="acai")
@@ -110,20 +134,23 @@ def build_critic(config: Config) -> keras.Model:
 def build_probe(config: Config, num_classes: int = 10) -> keras.Model:
     """The official running monitor: a linear softmax classifier on the (stopped) latent."""
     inputs = keras.Input(config.latent_shape)
-    logits = layers.Dense(num_classes)(layers.Flatten()(inputs))
+    logits = layers.Dense(num_classes, kernel_initializer=keras.initializers.GlorotUniform(seed=_next_seed()))(
+        layers.Flatten()(inputs))
     return keras.Model(inputs, logits, name="probe")
 
 
 class ACAINetworks(keras.Model):
     """The four networks of one run, held together so their weights save and load as one file."""
 
-    def __init__(self, config: Config, num_classes: int = 10, **kwargs):
+    def __init__(self, config: Config, num_classes: int = 10, seed: int | None = None, **kwargs):
+        """`seed`: initial weights that follow from it alone (the Trainer passes the config's seed)."""
         super().__init__(name="acai", **kwargs)
         self.config = config
-        self.encoder = build_encoder(config)
-        self.decoder = build_decoder(config)
-        self.critic = build_critic(config)
-        self.probe = build_probe(config, num_classes)
+        with seeded(seed):
+            self.encoder = build_encoder(config)
+            self.decoder = build_decoder(config)
+            self.critic = build_critic(config)
+            self.probe = build_probe(config, num_classes)
         self.built = True  # the four Functional parts are built; nothing is left to infer
 
     def copy(self) -> ACAINetworks:

@@ -125,7 +125,7 @@ class Trainer:
         self._base_config = config
         self.dataset = dataset
         with self.strategy.scope():
-            self.networks = networks or ACAINetworks(config, dataset.num_classes)
+            self.networks = networks or ACAINetworks(config, dataset.num_classes, seed=config.seed)
             self.ae_optimizer = make_adam(config)
             self.critic_optimizer = make_adam(config)
             self.probe_optimizer = make_adam(config)

@@ -43,3 +43,13 @@ def test_mlp_decoder_output_range():
     networks = ACAINetworks(PRESETS["mnist_mlp"])
     out = networks.decoder(np.random.default_rng(0).normal(size=(4, 32)).astype(np.float32) * 100).numpy()
     assert out.min() >= -1 and out.max() <= 1  # 2 * sigmoid - 1: the blog-post notebook's sigmoid, on [-1, 1] data
+
+
+def test_a_seed_fixes_the_initial_weights_and_none_leaves_them_random(tiny_config):
+    first, second, third = (ACAINetworks(tiny_config, seed=seed) for seed in (3, 3, 4))
+    for a, b in zip(first.weights, second.weights):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert any(not np.array_equal(a.numpy(), c.numpy()) for a, c in zip(first.weights, third.weights) if a.shape.rank > 1)
+    unseeded = [ACAINetworks(tiny_config) for _ in range(2)]
+    assert any(not np.array_equal(a.numpy(), b.numpy())
+               for a, b in zip(unseeded[0].weights, unseeded[1].weights) if a.shape.rank > 1)
