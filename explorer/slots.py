@@ -1,11 +1,12 @@
 """How many trainings the app runs at once, for all its browser sessions together.
 
-Two sessions training side by side on a 2-core CPU each get less than half the speed of one (they fight
-over the cores and the caches: 4 sessions made 27% of one CLI's steps in total). So the process keeps a
-fixed number of training slots; a session that asks for more waits in a queue, first come first served,
-sees its place, and starts when a slot frees. While anyone waits, a holder keeps its slot for at most
-TURN_SECONDS more, then goes to the back of the queue: trainings take turns instead of one starving
-the rest. A paused, reset or abandoned run (its tab closed) gives its slot up at once.
+Sessions that train side by side share the cores: each gets a fraction of the speed, and none shows the
+audience a model learning at the machine's pace. So the process keeps a fixed number of training slots; a
+session that asks for more waits in a queue, first come first served, sees its place, and starts when a
+slot frees. While anyone waits, a holder keeps its slot for at most TURN_SECONDS more, then goes to the
+back of the queue: trainings take turns instead of one starving the rest. A paused, reset or abandoned run
+(its tab closed) gives its slot up at once. Four sessions on 2 cores made 82% of one CLI's steps in total
+this way, against 73% all at once (over 180 s; docs/BENCHMARKS.md).
 
 The number of slots: ACAI_TRAINING_SLOTS in the environment, else one per two usable cores (one on a 2-core
 machine). Not in .streamlit/config.toml: Streamlit logs every option it does not know there as invalid.
