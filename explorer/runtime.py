@@ -47,7 +47,9 @@ def settle_heap() -> None:
     full collection walks them all: measured 0.25-1.3 s with the GIL held, which froze every browser
     session at once (20 viewers moving alpha saw 2-3 s answers; bench/audience.py). Called after loading a
     pretrained model (TensorFlow is loaded by then), which stays for the life of the process, so later
-    collections only walk what the sessions allocate since.
+    collections only walk what the sessions allocate since. The price: a frozen object that becomes garbage
+    in a reference cycle is never collected. Only models evicted from the app's model cache could (at most
+    16 are kept; pretrained/ ships 8), so none is lost in practice.
     """
     gc.collect()
     gc.freeze()
