@@ -40,7 +40,7 @@ if not session.routed:  # an address such as /?page=race&present=1 opens that pa
     if requested is not None and pages[requested].title != current.title:
         st.switch_page(pages[requested], query_params=views.opening_params())
 try:
-    slots.shared()  # a bad ACAI_TRAINING_SLOTS is said here, plainly, not when someone presses Start
+    slots.shared()  # a bad ACAI_TRAINING_SLOTS or _TURN_SECONDS is said here, plainly, not at Start
 except ValueError as error:
     st.error(f"The app's settings are wrong: {error}.")
     st.stop()

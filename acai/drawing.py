@@ -16,7 +16,7 @@ import math
 import numpy as np
 from PIL import Image
 
-from acai.data import pad_to_32, to_model_range
+from acai.data import to_padded_model_range
 from acai.lines import render_lines
 
 INK_THRESHOLD = 0.2  # a pixel is ink when its brightness is above this share of white
@@ -75,7 +75,7 @@ def to_mnist_input(canvas: np.ndarray) -> np.ndarray:
     top = int(np.clip(round(13.5 - row), 0, FIELD - digit.shape[0]))
     left = int(np.clip(round(13.5 - column), 0, FIELD - digit.shape[1]))
     field[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
-    return pad_to_32(to_model_range(np.clip(np.round(field), 0, 255).astype(np.uint8))[None])[0]
+    return to_padded_model_range(np.clip(np.round(field), 0, 255).astype(np.uint8)[None])[0]
 
 
 def stroke_angle(canvas: np.ndarray) -> float:

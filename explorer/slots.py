@@ -21,7 +21,7 @@ import time
 
 from acai.machine import usable_cores
 
-TURN_SECONDS = float(os.environ.get("ACAI_TRAINING_TURN_SECONDS", 60.0))
+TURN_SECONDS = 60.0  # the default; ACAI_TRAINING_TURN_SECONDS sets another
 
 
 def configured_slots() -> int:
@@ -32,6 +32,20 @@ def configured_slots() -> int:
     if not value.strip().isdigit() or int(value) < 1:
         raise ValueError(f"ACAI_TRAINING_SLOTS must be a whole number of at least 1, not {value!r}")
     return int(value)
+
+
+def configured_turn_seconds() -> float:
+    """ACAI_TRAINING_TURN_SECONDS, else TURN_SECONDS; a bad setting raises ValueError saying so."""
+    value = os.environ.get("ACAI_TRAINING_TURN_SECONDS")
+    if value is None:
+        return TURN_SECONDS
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise ValueError(f"ACAI_TRAINING_TURN_SECONDS must be a number of seconds above 0, not {value!r}")
+    return seconds
 
 
 class TrainingSlots:
@@ -102,10 +116,10 @@ _shared_lock = threading.Lock()
 
 
 def shared() -> TrainingSlots:
-    """The process's slots, made on first use (ValueError for a bad ACAI_TRAINING_SLOTS, tried again on the
-    next call)."""
+    """The process's slots, made on first use (ValueError for a bad ACAI_TRAINING_SLOTS or
+    ACAI_TRAINING_TURN_SECONDS, tried again on the next call)."""
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = TrainingSlots(configured_slots())
+            _shared = TrainingSlots(configured_slots(), configured_turn_seconds())
         return _shared

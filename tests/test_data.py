@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from acai.data import DatasetError, load_dataset, pad_to_32, to_display, to_model_input, to_model_range
+from acai.data import DatasetError, load_dataset, pad_to_32, to_display, to_model_range, to_padded_model_range
 
 
 def test_unknown_dataset():
@@ -100,6 +100,6 @@ def test_display_conversion():
 def test_the_one_pass_conversion_gives_the_same_numbers_as_the_two_steps():
     images = np.random.default_rng(0).integers(0, 256, size=(5, 28, 28), dtype=np.uint8)
     expected = pad_to_32(to_model_range(images))
-    converted = to_model_input(images)
+    converted = to_padded_model_range(images)
     assert converted.dtype == np.float32 and converted.shape == (5, 32, 32, 1)
     np.testing.assert_array_equal(converted, expected)  # bit for bit

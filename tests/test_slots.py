@@ -108,3 +108,14 @@ def test_usable_cores_follow_a_containers_cpu_quota(tmp_path):
     assert usable_cores(str(tmp_path / "cpu.max")) == 1
     (tmp_path / "cpu.max").write_text("50000 100000\n")
     assert usable_cores(str(tmp_path / "cpu.max")) == 1  # half a core still needs a thread
+
+
+def test_the_turn_length_comes_from_the_environment_and_a_bad_one_is_refused(monkeypatch):
+    monkeypatch.delenv("ACAI_TRAINING_TURN_SECONDS", raising=False)
+    assert slots.configured_turn_seconds() == slots.TURN_SECONDS
+    monkeypatch.setenv("ACAI_TRAINING_TURN_SECONDS", "20")
+    assert slots.configured_turn_seconds() == 20.0
+    for bad in ("0", "-5", "soon", "nan", "inf"):
+        monkeypatch.setenv("ACAI_TRAINING_TURN_SECONDS", bad)
+        with pytest.raises(ValueError, match="ACAI_TRAINING_TURN_SECONDS"):
+            slots.configured_turn_seconds()
