@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from acai import multiworker
-from acai.config import ARCHITECTURES, DATASETS, PRESETS, Config, default_config
+from acai.config import ARCHITECTURES, DATASETS, MODELS, PRESETS, Config, default_config, model_config
 
 
 def _positive_int(text: str) -> int:
@@ -48,6 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model (or resume one) and checkpoint it")
     train.add_argument("--preset", choices=sorted(PRESETS), help="start from the paper's settings of a preset")
+    train.add_argument("--model", choices=("ae",) + MODELS,
+                       help="acai (default), ae (acai with lambda 0: the plain autoencoder), or another autoencoder "
+                            "of the paper's Table 1 with the authors' settings (dropout, denoising, vae, aae, vqvae)")
     train.add_argument("--dataset", choices=DATASETS, help="default: mnist (or the preset's)")
     train.add_argument("--architecture", choices=ARCHITECTURES,
                        help="conv (the authors' official) or mlp (the TF 2.0 blog-post notebook's)")
@@ -106,6 +109,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
     base = PRESETS[args.preset] if args.preset else default_config(args.dataset or "mnist", args.architecture or "conv")
+    if args.model:
+        try:
+            base = model_config(base.replace(dataset=args.dataset or base.dataset), args.model)
+        except ValueError as error:
+            parser.error(str(error))
     changes = {
         "dataset": args.dataset, "architecture": args.architecture, "latent_size": args.latent_size,
         "latent_width": args.latent_width, "depth": args.depth, "lam": args.lam, "gamma": args.gamma,
@@ -118,6 +126,8 @@ def _config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser)
 
 
 def _default_folder(config: Config) -> Path:
+    if config.model != "acai":
+        return Path("runs") / f"{config.dataset}-{config.model}-{config.latent_size}"
     return Path("runs") / f"{config.dataset}-{config.architecture}-{config.latent_size}-lam{config.lam:g}"
 
 
@@ -159,7 +169,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         except checkpoints.CheckpointError as error:
             parser.error(str(error))
         config = Config.from_dict(manifest["config"])
-        given = [flag for flag, value in (("--preset", args.preset), ("--dataset", args.dataset),
+        given = [flag for flag, value in (("--preset", args.preset), ("--model", args.model), ("--dataset", args.dataset),
                  ("--architecture", args.architecture), ("--latent-size", args.latent_size),
                  ("--latent-width", args.latent_width), ("--depth", args.depth), ("--lr", args.lr),
                  ("--batch", args.batch), ("--seed", args.seed)) if value is not None]

@@ -10,6 +10,9 @@ from typing import Any
 
 DATASETS = ("lines", "mnist", "fashion_mnist", "digits")
 ARCHITECTURES = ("conv", "mlp")
+# The autoencoders of the paper's Table 1 (docs/METHOD.md, "The other autoencoders"). "acai" with lambda = 0
+# is the plain autoencoder baseline; the others carry their own regulariser instead of the critic.
+MODELS = ("acai", "dropout", "denoising", "vae", "aae", "vqvae")
 
 IMAGE_SIZE = 32  # every dataset is brought to 32x32, as in the paper
 ADAM_EPSILON = 1e-8  # the authors' TF1 Adam; Keras 3 would default to 1e-7
@@ -35,17 +38,37 @@ class Config:
     batch_size: int = 64
     seed: int = 0
     channels: int = 1
+    model: str = "acai"  # one of MODELS; lambda and gamma only act on "acai"
+    # The other models' own settings, the authors' defaults (their flags' names in brackets):
+    keep_probability: float = 0.5  # dropout: probability of keeping each latent unit [dropout]
+    noise_std: float = 1.0  # denoising: std of the Gaussian noise added to the input [noise]
+    kl_weight: float = 1.0  # vae: weight of the KL term of the ELBO [beta]
+    codebook_bits: int = 14  # vqvae: log2 of the codebook size [z_log_size]
+    commitment: float = 10.0  # vqvae: weight of the commitment loss [beta]
+    code_vectors: int = 10  # vqvae: discrete codes per image [num_latents]
 
     def __post_init__(self) -> None:
-        for name in ("lam", "gamma", "learning_rate"):
+        for name in ("lam", "gamma", "learning_rate", "keep_probability", "noise_std", "kl_weight", "commitment"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
-        for name in ("depth", "latent_size", "latent_width", "mlp_width", "batch_size", "seed", "channels"):
+        for name in ("depth", "latent_size", "latent_width", "mlp_width", "batch_size", "seed", "channels",
+                     "codebook_bits", "code_vectors"):
             if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), numbers.Integral):
                 raise ValueError(f"{name} must be an integer, got {getattr(self, name)!r}")
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}")
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)} (ae: acai with lambda 0)")
+        if self.model != "acai" and self.architecture != "conv":
+            raise ValueError(f"the {self.model} model is built on the official conv architecture only")
+        if not 0.0 < self.keep_probability <= 1.0:
+            raise ValueError(f"keep_probability must lie in (0, 1], got {self.keep_probability}")
+        if self.noise_std < 0 or self.kl_weight < 0 or self.commitment < 0:
+            raise ValueError("noise_std, kl_weight and commitment must be >= 0")
+        if not 1 <= self.codebook_bits <= 20 or self.code_vectors < 1:
+            raise ValueError(f"codebook_bits must lie in [1, 20] and code_vectors be >= 1, "
+                             f"got {self.codebook_bits} and {self.code_vectors}")
         if self.architecture not in ARCHITECTURES:
             raise ValueError(
                 f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
@@ -92,8 +115,18 @@ class Config:
 
     @property
     def is_baseline(self) -> bool:
-        """lambda = 0 is the plain autoencoder (its critic still trains, as a monitor)."""
-        return self.lam == 0
+        """ACAI with lambda = 0 is the plain autoencoder (its critic still trains, as a monitor)."""
+        return self.model == "acai" and self.lam == 0
+
+    @property
+    def kind(self) -> str:
+        """The model's short name: "acai", "baseline" (ACAI at lambda 0), or one of the other MODELS."""
+        return "baseline" if self.is_baseline else self.model
+
+    @property
+    def has_critic(self) -> bool:
+        """Only ACAI (and its lambda-0 baseline) trains the critic that estimates alpha."""
+        return self.model == "acai"
 
     def same_model_as(self, other: Config) -> bool:
         """True if the two differ at most in lambda and gamma (which can change during training)."""
@@ -134,6 +167,17 @@ DEMO_PRESETS: dict[str, Config] = {
     "demo-fashion": Config(dataset="fashion_mnist", depth=8, latent_width=4, latent_size=32, learning_rate=1e-3),
 }
 PRESETS.update(DEMO_PRESETS)
+
+
+# The authors' settings of the other autoencoders (their runs/*.sh): the same network as ACAI on each
+# dataset, except VQ-VAE on lines, which they ran with a 4x4 latent map (latent 256).
+def model_config(base: Config, model: str) -> Config:
+    """`base` (a paper preset) for `model`: "ae" is ACAI at lambda 0; vqvae on lines takes the authors' 4x4 map."""
+    if model == "ae":
+        return base.replace(model="acai", lam=0.0)
+    if model == "vqvae" and base.dataset == "lines" and (base.latent_width, base.latent_size) == (2, 64):
+        return base.replace(model=model, latent_width=4, latent_size=256)
+    return base.replace(model=model)
 
 
 def default_config(dataset: str, architecture: str = "conv") -> Config:

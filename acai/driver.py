@@ -132,7 +132,8 @@ def train_and_checkpoint(run: TrainingRun, folder: Path, steps: int, *, card: di
             "machine": machine_description(), "command": command or card.get("command", ""),
         })
 
-    print(f"training {config.dataset} {config.architecture} latent {config.latent_size} lambda {config.lam:g} "
+    knobs = f"lambda {config.lam:g}" if config.has_critic else "(its own regulariser)"
+    print(f"training {config.kind} on {config.dataset}, {config.architecture} latent {config.latent_size} {knobs} "
           f"from step {trainer.step} for {steps} steps on {trainer.strategy.num_replicas_in_sync} "
           f"replica(s) -> {folder}", flush=True)
     target, last_saved = trainer.step + steps, trainer.step
@@ -141,10 +142,9 @@ def train_and_checkpoint(run: TrainingRun, folder: Path, steps: int, *, card: di
             report = run.advance(min(CLI_CHUNK, target - trainer.step))
             bar.update(report.steps)
             last = trainer.history.last()
-            bar.set_postfix(recon=f"{last.get('reconstruction', float('nan')):.4f}",
-                            adv=f"{last.get('adversarial', float('nan')):.4f}",
-                            critic=f"{last.get('critic_alpha', float('nan')):.4f}",
-                            img_s=f"{report.images_per_second:.0f}")
+            shown = [name for name in trainer.loss_names if not name.startswith("probe")][:3]
+            bar.set_postfix({name[:8]: f"{last.get(name, float('nan')):.4g}" for name in shown}
+                            | {"img_s": f"{report.images_per_second:.0f}"})
             if report.diverged:
                 save()
                 return report.diverged

@@ -11,18 +11,23 @@ from acai import interpolation, lines, metrics
 from acai.config import Config
 from acai.data import Dataset
 
-# The paper's published figures shown beside ours (docs/METHOD.md says where each comes from):
-# Table 1's ACAI and baseline rows, and ACAI's MNIST linear probe in section 5.
+# The paper's published figures shown beside ours (docs/METHOD.md and docs/RESULTS.md say where each comes
+# from): Table 1's lines rows (Mean Distance, Smoothness) for every autoencoder, and ACAI's MNIST linear probe
+# in section 5. Keyed by Config.kind.
+TABLE_1 = {  # kind: (Mean Distance x 10^-3, Smoothness)
+    "baseline": (6.88, 0.44), "dropout": (2.85, 0.24), "denoising": (4.21, 0.66), "vae": (1.21, 0.66),
+    "aae": (3.26, 0.17), "vqvae": (5.41, 0.17), "acai": (0.24, 0.10),
+}
 PAPER = {
-    "lines": {"acai": {"mean_distance": 0.24e-3, "smoothness": 0.10},
-              "baseline": {"mean_distance": 6.88e-3, "smoothness": 0.44}},
+    "lines": {kind: {"mean_distance": distance * 1e-3, "smoothness": smoothness}
+              for kind, (distance, smoothness) in TABLE_1.items()},
     "mnist": {"acai": {32: {"linear_probe": 0.983}, 256: {"linear_probe": 0.990}}},
 }
 
 
 def paper_figures(config: Config) -> dict[str, float]:
-    """The paper's published figures for a model like this one (dataset, ACAI or baseline, latent size)."""
-    figures = PAPER.get(config.dataset, {}).get("baseline" if config.is_baseline else "acai", {})
+    """The paper's published figures for a model like this one (dataset, model kind, latent size)."""
+    figures = PAPER.get(config.dataset, {}).get(config.kind, {})
     return figures.get(config.latent_size, {}) if config.dataset == "mnist" else figures
 
 

@@ -65,7 +65,9 @@ def decode(networks, latents: np.ndarray) -> np.ndarray:
 
 
 def critic_alpha(networks, images: np.ndarray) -> np.ndarray:
-    """The critic's estimate of alpha for each image: (N,)."""
+    """The critic's estimate of alpha for each image: (N,); NaN for a model without a critic (not ACAI)."""
+    if networks.critic is None:
+        return np.full(len(images), np.nan, np.float32)
     return _batched(networks.critic, images)
 
 

@@ -62,6 +62,50 @@ def probe_loss(labels, logits):
     return ops.mean(ops.sparse_categorical_crossentropy(labels, logits, from_logits=True))
 
 
+def probe_accuracy(labels, logits):
+    """Share of the batch whose largest logit is its label."""
+    return ops.mean(ops.cast(ops.equal(ops.argmax(logits, axis=1), labels), "float32"))
+
+
+# The other autoencoders of Table 1 (docs/METHOD.md, "The other autoencoders").
+
+def drop_units(latents, keep, keep_probability):
+    """Dropout: units where `keep` is False become 0, the others are scaled by 1 / keep_probability."""
+    return ops.where(keep, latents / keep_probability, ops.zeros_like(latents))
+
+
+def _per_example_sum(values):
+    """Sum over every axis but the batch one, then the mean over the batch."""
+    return ops.mean(ops.sum(ops.reshape(values, (ops.shape(values)[0], -1)), axis=1))
+
+
+def bernoulli_negative_log_likelihood(images, logits):
+    """VAE: -log p(x | z) per image, Bernoulli pixels with targets (x + 1) / 2 in [0, 1] (the authors')."""
+    targets = (images + 1.0) / 2.0
+    # -[t log s(l) + (1 - t) log(1 - s(l))] = max(l, 0) - l t + log(1 + exp(-|l|)), stable for any logit.
+    return _per_example_sum(ops.relu(logits) - logits * targets + ops.log1p(ops.exp(-ops.abs(logits))))
+
+
+def gaussian_kl(mean, log_variance):
+    """VAE: KL(N(mean, exp(log_variance)) || N(0, 1)) per image: 0.5 sum(exp(lv) + mean^2 - 1 - lv)."""
+    return _per_example_sum(0.5 * (ops.exp(log_variance) + ops.square(mean) - 1.0 - log_variance))
+
+
+def negative_elbo(negative_log_likelihood, kl, kl_weight):
+    """VAE: what it minimises, -(log p(x | z) - beta KL)."""
+    return negative_log_likelihood + kl_weight * kl
+
+
+def sigmoid_cross_entropy(logits, target):
+    """AAE: mean sigmoid cross-entropy of logits against one constant target (0 or 1)."""
+    return ops.mean(ops.relu(logits) - logits * target + ops.log1p(ops.exp(-ops.abs(logits))))
+
+
+def commitment_loss(vectors, quantized):
+    """VQ-VAE: mean((v - stop_gradient(q))^2), which keeps the encoder's vectors near their codes."""
+    return ops.mean(ops.square(vectors - ops.stop_gradient(quantized)))
+
+
 class ACAILosses(NamedTuple):
     """Every term of one ACAI forward pass (scalars), and the two totals the players minimise."""
 
@@ -97,7 +141,7 @@ def acai_losses(networks, images, labels, alpha, lam, gamma) -> ACAILosses:
         critic_alpha=critic_alpha_loss(critic_on_mix, alpha),
         critic_real=critic_real_loss(critic_on_blend),
         probe=probe_loss(labels, logits),
-        probe_accuracy=ops.mean(ops.cast(ops.equal(ops.argmax(logits, axis=1), labels), "float32")),
+        probe_accuracy=probe_accuracy(labels, logits),
         autoencoder=autoencoder_loss(images, reconstructions, critic_on_mix, lam),
         critic=critic_loss(critic_on_mix, alpha, critic_on_blend),
     )

@@ -1,5 +1,7 @@
 """Encoder, decoder and critic builders: the official convolutional architecture and
-the MLP of the TensorFlow 2.0 blog-post notebook this project started from (docs/METHOD.md).
+the MLP of the TensorFlow 2.0 blog-post notebook this project started from (docs/METHOD.md), and the
+extra parts of the other autoencoders of the paper's Table 1 (VAE heads, the AAE's latent
+discriminator, the VQ-VAE's codebook bottleneck).
 
 All builders return Functional Keras models. The critic is the encoder's architecture with its
 own weights, its output averaged into one scalar per image.
@@ -10,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import itertools
+import math
 
 import keras
 from keras import layers, ops
@@ -60,6 +63,49 @@ class MeanOverFeatures(layers.Layer):
         return (input_shape[0],)
 
 
+def dense_initializer() -> keras.initializers.Initializer:
+    """tf.layers.dense's default, which the authors' extra layers (VAE heads, AAE, VQ-VAE) kept."""
+    return keras.initializers.GlorotUniform(seed=_next_seed())
+
+
+@keras.saving.register_keras_serializable(package="acai")
+class VectorQuantizer(layers.Layer):
+    """The VQ-VAE bottleneck: each vector (N, V, D) is replaced by its nearest codebook entry (K, D), with the
+    straight-through gradient (the decoder's gradient passes to the vector unchanged).
+
+    The codebook is not trained by gradients: the trainer moves it by exponential moving averages
+    (acai.objectives.CodebookAverages), as the authors' code does. Its initial values are the authors'
+    uniform unit scaling: U(-sqrt(3 / K), sqrt(3 / K)).
+    """
+
+    def __init__(self, codes: int, dimension: int, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.codes, self.dimension, self.seed = codes, dimension, seed
+
+    def build(self, input_shape):
+        limit = math.sqrt(3.0 / self.codes)
+        self.codebook = self.add_weight(
+            shape=(self.codes, self.dimension), name="codebook", trainable=False,
+            initializer=keras.initializers.RandomUniform(-limit, limit, seed=self.seed))
+
+    def nearest(self, vectors):
+        """Index of the nearest codebook entry (squared Euclidean distance) of every vector: (N, V) int."""
+        flat = ops.reshape(vectors, (-1, self.dimension))
+        distances = (ops.sum(ops.square(flat), axis=1, keepdims=True) - 2.0 * ops.matmul(flat, ops.transpose(self.codebook))
+                     + ops.sum(ops.square(self.codebook), axis=1)[None, :])
+        return ops.reshape(ops.argmin(distances, axis=1), ops.shape(vectors)[:-1])
+
+    def lookup(self, codes):
+        return ops.take(self.codebook, codes, axis=0)
+
+    def call(self, vectors):
+        quantized = self.lookup(self.nearest(vectors))
+        return vectors + ops.stop_gradient(quantized - vectors)
+
+    def get_config(self):
+        return {**super().get_config(), "codes": self.codes, "dimension": self.dimension, "seed": self.seed}
+
+
 def _conv(filters: int, kernel: int = 3) -> layers.Conv2D:
     return layers.Conv2D(filters, kernel, padding="same", kernel_initializer=conv_initializer())
 
@@ -101,17 +147,21 @@ def build_encoder(config: Config) -> keras.Model:
     return keras.Model(inputs, _encoder_stack(inputs, config), name="encoder")
 
 
+def _conv_decoder_stack(x, config: Config):
+    """Per scale (coarsest first) two 3x3 conv + LeakyReLU and 2x nearest upsampling; two 3x3 convs, linear."""
+    for scale in reversed(range(config.scales)):
+        for _ in range(2):
+            x = _leaky()(_conv(config.depth << scale)(x))
+        x = layers.UpSampling2D(2, interpolation="nearest")(x)
+    x = _leaky()(_conv(config.depth)(x))
+    return _conv(config.channels)(x)
+
+
 def build_decoder(config: Config) -> keras.Model:
     """Latents (N, *config.latent_shape) -> images (N, 32, 32, C), linear output (conv)."""
     inputs = keras.Input(config.latent_shape)
     if config.architecture == "conv":
-        x = inputs
-        for scale in reversed(range(config.scales)):
-            for _ in range(2):
-                x = _leaky()(_conv(config.depth << scale)(x))
-            x = layers.UpSampling2D(2, interpolation="nearest")(x)
-        x = _leaky()(_conv(config.depth)(x))
-        outputs = _conv(config.channels)(x)
+        outputs = _conv_decoder_stack(inputs, config)
     else:
         x = inputs
         for _ in range(2):
@@ -139,19 +189,93 @@ def build_probe(config: Config, num_classes: int = 10) -> keras.Model:
     return keras.Model(inputs, logits, name="probe")
 
 
+def build_vae(config: Config) -> tuple[keras.Model, keras.Model, keras.Model, keras.Model]:
+    """The VAE's parts, sharing layers: posterior (images -> mean, log variance, each of the latent's shape),
+    encoder (images -> the mean: what the app interpolates), decoder_logits (latents -> Bernoulli logits)
+    and decoder (latents -> 2 sigmoid(logits) - 1, the mean image in [-1, 1])."""
+    images = keras.Input(config.image_shape)
+    features = layers.Flatten()(_conv_encoder_stack(images, config, config.latent_channels))
+    mean, log_variance = (layers.Reshape(config.latent_shape)(
+        layers.Dense(config.latent_size, kernel_initializer=dense_initializer())(features)) for _ in range(2))
+    posterior = keras.Model(images, [mean, log_variance], name="posterior")
+    encoder = keras.Model(images, mean, name="encoder")
+    latents = keras.Input(config.latent_shape)
+    logits = _conv_decoder_stack(latents, config)
+    decoder_logits = keras.Model(latents, logits, name="decoder_logits")
+    decoder = keras.Model(latents, layers.Rescaling(2.0, offset=-1.0)(layers.Activation("sigmoid")(logits)),
+                          name="decoder")
+    return posterior, encoder, decoder_logits, decoder
+
+
+def build_latent_discriminator(config: Config, sizes: tuple[int, ...] = (100, 100)) -> keras.Model:
+    """The AAE's discriminator: an MLP (LeakyReLU 0.2) from a flattened latent to one logit, 'drawn from the prior'."""
+    inputs = keras.Input(config.latent_shape)
+    x = layers.Flatten()(inputs)
+    for size in sizes:
+        x = _leaky()(layers.Dense(size, kernel_initializer=dense_initializer())(x))
+    return keras.Model(inputs, layers.Dense(1, kernel_initializer=dense_initializer())(x)[:, 0], name="discriminator")
+
+
+VQ_HIDDEN = 512  # the authors' filter_size: the width of the MLP after the codebook
+
+
+def build_vqvae_decoder(config: Config) -> tuple[keras.Model, VectorQuantizer, keras.Model, keras.Model]:
+    """The VQ-VAE's decoder in three parts: to_vectors (latents -> V vectors of the latent's size), the quantizer,
+    from_vectors (quantized vectors -> relu, Dense(512), relu, Dense(latent size) -> the conv decoder), and
+    decoder, all three in a row (what the app interpolates through: latents are quantized when decoded)."""
+    dimension, vectors = config.latent_size, config.code_vectors
+    latents = keras.Input(config.latent_shape)
+    projected = layers.Dense(dimension * vectors, kernel_initializer=dense_initializer())(layers.Flatten()(latents))
+    to_vectors = keras.Model(latents, layers.Reshape((vectors, dimension))(projected), name="to_vectors")
+    quantizer = VectorQuantizer(1 << config.codebook_bits, dimension, seed=_next_seed(), name="quantizer")
+    quantized = keras.Input((vectors, dimension))
+    x = layers.ReLU()(layers.Flatten()(quantized))
+    x = layers.ReLU()(layers.Dense(VQ_HIDDEN, kernel_initializer=dense_initializer())(x))
+    x = layers.Dense(dimension, kernel_initializer=dense_initializer())(x)
+    from_vectors = keras.Model(quantized, _conv_decoder_stack(layers.Reshape(config.latent_shape)(x), config),
+                               name="from_vectors")
+    decoder = keras.Model(latents, from_vectors(quantizer(to_vectors(latents))), name="decoder")
+    return to_vectors, quantizer, from_vectors, decoder
+
+
 class ACAINetworks(keras.Model):
-    """The four networks of one run, held together so their weights save and load as one file."""
+    """The networks of one run, held together so their weights save and load as one file.
+
+    Every model has encoder (images -> latents), decoder (latents -> images in [-1, 1]) and probe. ACAI adds
+    the critic (None for the others); the VAE adds posterior and decoder_logits; the AAE the discriminator;
+    the VQ-VAE to_vectors, quantizer and from_vectors (parts of its decoder). Shared layers are saved once.
+    """
 
     def __init__(self, config: Config, num_classes: int = 10, seed: int | None = None, **kwargs):
         """`seed`: initial weights that follow from it alone (the Trainer passes the config's seed)."""
         super().__init__(name="acai", **kwargs)
         self.config = config
+        self.critic = None
         with seeded(seed):
-            self.encoder = build_encoder(config)
-            self.decoder = build_decoder(config)
-            self.critic = build_critic(config)
+            if config.model == "vae":
+                self.posterior, self.encoder, self.decoder_logits, self.decoder = build_vae(config)
+            else:
+                self.encoder = build_encoder(config)
+                if config.model == "vqvae":
+                    self.to_vectors, self.quantizer, self.from_vectors, self.decoder = build_vqvae_decoder(config)
+                else:
+                    self.decoder = build_decoder(config)
+            if config.has_critic:
+                self.critic = build_critic(config)
+            if config.model == "aae":
+                self.discriminator = build_latent_discriminator(config)
             self.probe = build_probe(config, num_classes)
-        self.built = True  # the four Functional parts are built; nothing is left to infer
+        self.built = True  # the Functional parts are built; nothing is left to infer
+
+    @property
+    def autoencoder_variables(self) -> list:
+        """The trainable variables of the encoder and decoder side (every head included, each once)."""
+        parts = [self.posterior if self.config.model == "vae" else self.encoder, self.decoder]
+        unique = {}
+        for part in parts:
+            for variable in part.trainable_variables:
+                unique.setdefault(id(variable), variable)
+        return list(unique.values())
 
     def copy(self) -> ACAINetworks:
         """Independent networks with the same weights (the app's snapshots, a race's twin start)."""

@@ -37,7 +37,7 @@ def training_curve_png(history: np.ndarray, columns: tuple[str, ...], evaluation
     steps = history[:, columns.index("step")]
     window = max(1, len(steps) // 200)
     kernel = np.ones(window) / window
-    for name in ("reconstruction", "adversarial", "critic_alpha", "critic_real"):
+    for name in [c for c in columns if c not in ("step", "lam", "gamma", "probe", "probe_accuracy", "codes_used")]:
         values = np.convolve(history[:, columns.index(name)], kernel, mode="valid")
         axes[0, 0].plot(steps[window - 1:], np.maximum(values, 1e-12), label=name)
     axes[0, 0].set(yscale="log", xlabel="step", title=f"{title}: losses (moving average of {window})")

@@ -17,14 +17,26 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from acai import losses
+from acai import losses, objectives
 from acai.checkpoints import Checkpoint
 from acai.config import ADAM_EPSILON, Config
 from acai.data import Dataset
 from acai.networks import ACAINetworks
 
-LOSS_NAMES = ("reconstruction", "adversarial", "critic_alpha", "critic_real", "probe", "probe_accuracy")
-HISTORY_COLUMNS = ("step",) + LOSS_NAMES + ("lam", "gamma")
+LOSS_NAMES = objectives.Objective.loss_names  # ACAI's; every model's are its objective's loss_names
+
+
+def history_columns(loss_names: tuple[str, ...]) -> tuple[str, ...]:
+    """A history row: the step, the recorded losses, then the lambda and gamma in force (ACAI's knobs)."""
+    return ("step",) + tuple(loss_names) + ("lam", "gamma")
+
+
+HISTORY_COLUMNS = history_columns(LOSS_NAMES)
+
+
+def history_columns_for(config: Config) -> tuple[str, ...]:
+    """The history columns of a model like `config` (its objective's recorded losses)."""
+    return history_columns(objectives.for_config(config).loss_names)
 
 
 class History:
@@ -33,9 +45,8 @@ class History:
     Thread-safe: the app reads it while a training thread appends.
     """
 
-    columns = HISTORY_COLUMNS
-
-    def __init__(self, rows: np.ndarray | None = None):
+    def __init__(self, columns: tuple[str, ...] = HISTORY_COLUMNS, rows: np.ndarray | None = None):
+        self.columns = tuple(columns)
         self._chunks: list[np.ndarray] = []
         self._lock = threading.Lock()
         if rows is not None and len(rows):
@@ -103,7 +114,8 @@ def make_adam(config: Config) -> keras.optimizers.Adam:
 
 
 class Trainer:
-    """Trains one ACAI model (lambda = 0: the plain autoencoder baseline) in chunks of steps.
+    """Trains one model in chunks of steps: ACAI (lambda = 0: the plain autoencoder baseline) or one of the
+    other autoencoders of Table 1 (acai.objectives says how each one steps).
 
     lambda and gamma live in tf.Variables: set_regularization() changes them between steps
     without retracing the compiled step. run() can be stopped from another thread with stop().
@@ -122,23 +134,23 @@ class Trainer:
         replicas = self.strategy.num_replicas_in_sync
         if config.batch_size % (2 * replicas):
             raise ValueError(f"batch_size {config.batch_size} must split into even batches over {replicas} replicas")
+        if config.model == "vqvae" and replicas > 1:
+            raise ValueError("the VQ-VAE's codebook averages are not distributed: train it on one device")
         self._base_config = config
         self.dataset = dataset
+        self.objective = objectives.for_config(config)
         with self.strategy.scope():
             self.networks = networks or ACAINetworks(config, dataset.num_classes, seed=config.seed)
-            self.ae_optimizer = make_adam(config)
-            self.critic_optimizer = make_adam(config)
-            self.probe_optimizer = make_adam(config)
-            self.ae_variables = self.networks.encoder.trainable_variables + self.networks.decoder.trainable_variables
-            self.critic_variables = self.networks.critic.trainable_variables
-            self.probe_variables = self.networks.probe.trainable_variables
+            self.optimizers = [make_adam(config) for _ in self.objective.players]  # one Adam per player
+            self.player_variables = self.objective.variables(self.networks)
             for optimizer, variables in self._optimizer_pairs():
                 optimizer.build(variables)
         # Host variables, outside the strategy's scope: one value that every replica reads.
         self.lam = tf.Variable(config.lam, dtype=tf.float32, trainable=False, name="lam")
         self.gamma = tf.Variable(config.gamma, dtype=tf.float32, trainable=False, name="gamma")
         self.step = 0
-        self.history = History()
+        self.loss_names = self.objective.loss_names
+        self.history = History(history_columns(self.loss_names))
         self.sampler = dataset.batch_sampler(config.batch_size, config.seed)
         self._stop_event = threading.Event()
         self._lock = threading.Lock()  # one run at a time on this trainer
@@ -153,7 +165,7 @@ class Trainer:
         if checkpoint.optimizer_state:
             trainer.load_optimizer_state(checkpoint.optimizer_state)
         trainer.step = checkpoint.step
-        trainer.history = History(checkpoint.history if checkpoint.history.size else None)
+        trainer.history = History(trainer.history.columns, checkpoint.history if checkpoint.history.size else None)
         return trainer
 
     @property
@@ -162,11 +174,7 @@ class Trainer:
         return self._base_config.replace(lam=float(self.lam.numpy()), gamma=float(self.gamma.numpy()))
 
     def _optimizer_pairs(self):
-        return (
-            (self.ae_optimizer, self.ae_variables),
-            (self.critic_optimizer, self.critic_variables),
-            (self.probe_optimizer, self.probe_variables),
-        )
+        return tuple(zip(self.optimizers, self.player_variables))
 
     def set_regularization(self, lam: float | None = None, gamma: float | None = None) -> None:
         """Change lambda and/or gamma; the next step uses them, with no retrace."""
@@ -185,17 +193,24 @@ class Trainer:
         seed = tf.stack([tf.cast(self._base_config.seed + 1_000_003 * replica, tf.int64), tf.cast(step, tf.int64)])
         return losses.fold_alpha(tf.random.stateless_uniform([batch], seed=seed))
 
+    def draw(self, kind: str, shape, salt: int, step, replica=0):
+        """Random numbers of a model's step ("uniform" in [0, 1) or "normal"), stateless like alpha: keyed by
+        (seed, replica, step) and a salt per use, so resumes draw them again exactly."""
+        seed = tf.stack([tf.cast(self._base_config.seed + 1_000_003 * replica + 7_919 * salt, tf.int64),
+                         tf.cast(step, tf.int64)])
+        sample = tf.random.stateless_uniform if kind == "uniform" else tf.random.stateless_normal
+        return sample(shape, seed=seed)
+
     def _distributed_step(self, images, labels, step):
-        """Runs _replica_step on every replica; returns the replica-averaged losses (6,) and whether
+        """Runs _replica_step on every replica; returns the replica-averaged recorded losses and whether
         the updates were applied."""
         values, applied = self.strategy.run(self._replica_step, args=(images, labels, step))
         mean = tf.distribute.ReduceOp.MEAN
         return self.strategy.reduce(mean, values, axis=None), self.strategy.reduce(mean, applied, axis=None) > 0.5
 
     def _replica_step(self, images, labels, step):
-        """One ACAI step on this replica's slice of the batch (with one device: the whole batch).
-
-        Returns the losses (6,) and 1.0 if the updates were applied (every replica finite), else 0.0.
+        """One step of the model's objective on this replica's slice of the batch (with one device: the whole
+        batch). Returns the recorded losses and 1.0 if the updates were applied (every replica finite), else 0.0.
         """
         context = tf.distribute.get_replica_context()
         replicas, replica = context.num_replicas_in_sync, context.replica_id_in_sync_group
@@ -203,23 +218,28 @@ class Trainer:
         images = images[replica * share : (replica + 1) * share]  # each replica pairs within its slice
         labels = labels[replica * share : (replica + 1) * share]
         alpha = self.alpha(step, tf.shape(images)[0], replica)
+
+        def draw(kind, shape, salt):
+            return self.draw(kind, (tf.shape(images)[0],) + tuple(shape), salt, step, replica)
+
         with tf.GradientTape(persistent=True) as tape:
-            terms = losses.acai_losses(self.networks, images, labels, alpha, self.lam, self.gamma)
+            values, totals, extras = self.objective.forward(self.networks, images, labels, draw, alpha,
+                                                            self.lam, self.gamma)
             # The optimizers sum the replicas' gradients: each replica minimises its share of the mean.
-            totals = [terms.autoencoder / replicas, terms.critic / replicas, terms.probe / replicas]
+            totals = [total / replicas for total in totals]
         # Every gradient from the same forward pass, before any update.
         gradient_sets = [tape.gradient(total, variables)
                          for total, (_, variables) in zip(totals, self._optimizer_pairs())]
         del tape
-        values = [terms.reconstruction, terms.adversarial, terms.critic_alpha, terms.critic_real, terms.probe]
-        applied = self._apply_if_finite(values, gradient_sets, context)
-        return tf.stack(values + [terms.probe_accuracy]), tf.cast(applied, tf.float32)
+        applied = self._apply_if_finite(values, gradient_sets, context, extras)
+        return tf.stack(values), tf.cast(applied, tf.float32)
 
-    def _apply_if_finite(self, values, gradient_sets, context):
-        """The NaN guard: apply the updates only if every loss and gradient is finite on every replica."""
+    def _apply_if_finite(self, values, gradient_sets, context, extras=()):
+        """The NaN guard: apply the updates only if every loss and every gradient but the probe's is finite on
+        every replica."""
         finite = tf.reduce_all(
             [tf.reduce_all(tf.math.is_finite(value)) for value in values]
-            + [tf.math.is_finite(tf.linalg.global_norm(g)) for g in gradient_sets[:2]]
+            + [tf.math.is_finite(tf.linalg.global_norm(g)) for g in gradient_sets[:-1]]
         )
         # Every replica must take the same branch: finite only if finite everywhere.
         failures = context.all_reduce(tf.distribute.ReduceOp.SUM, 1.0 - tf.cast(finite, tf.float32))
@@ -228,6 +248,7 @@ class Trainer:
         def apply_updates(gradient_sets):
             for (optimizer, variables), gradients in zip(self._optimizer_pairs(), gradient_sets):
                 optimizer.apply(gradients, variables)
+            self.objective.after_update(self.networks, extras)
             return tf.constant(True)
 
         if context.num_replicas_in_sync == 1:
@@ -259,13 +280,13 @@ class Trainer:
                 if not bool(applied):
                     diverged = (
                         f"training stopped at step {self.step + 1}: a loss or gradient became "
-                        f"NaN/inf ({', '.join(f'{n}={v:.3g}' for n, v in zip(LOSS_NAMES, values))}). "
+                        f"NaN/inf ({', '.join(f'{n}={v:.3g}' for n, v in zip(self.loss_names, values))}). "
                         f"The weights are those of step {self.step}. Lower the learning rate or lambda."
                     )
                     break
                 self.step += 1
                 rows.append([self.step, *values, float(self.lam.numpy()), float(self.gamma.numpy())])
-            self.history.append(np.asarray(rows).reshape(-1, len(HISTORY_COLUMNS)))
+            self.history.append(np.asarray(rows).reshape(-1, len(self.history.columns)))
             stopped = self._stop_event.is_set()
             self._stop_event.clear()
             return RunReport(
@@ -281,18 +302,18 @@ class Trainer:
         runs, the next run stops before its first step."""
         self._stop_event.set()
 
-    # Optimizer state, for exact resumes.
+    # Optimizer state (and the objective's own, e.g. the VQ-VAE's codebook averages), for exact resumes.
+    def _state_variables(self) -> dict:
+        state = {f"optimizer{index}/{number}": variable
+                 for index, (optimizer, _) in enumerate(self._optimizer_pairs())
+                 for number, variable in enumerate(optimizer.variables)}
+        return {**state, **self.objective.state()}
+
     def optimizer_state(self) -> dict[str, np.ndarray]:
-        state = {}
-        for index, (optimizer, _) in enumerate(self._optimizer_pairs()):
-            for number, variable in enumerate(optimizer.variables):
-                state[f"optimizer{index}/{number}"] = variable.numpy()
-        return state
+        return {key: variable.numpy() for key, variable in self._state_variables().items()}
 
     def load_optimizer_state(self, state: dict[str, np.ndarray]) -> None:
-        for index, (optimizer, _) in enumerate(self._optimizer_pairs()):
-            for number, variable in enumerate(optimizer.variables):
-                key = f"optimizer{index}/{number}"
-                if key not in state or tuple(state[key].shape) != tuple(variable.shape):
-                    raise ValueError(f"optimizer state does not match this model (at {key})")
-                variable.assign(state[key])
+        for key, variable in self._state_variables().items():
+            if key not in state or tuple(state[key].shape) != tuple(variable.shape):
+                raise ValueError(f"optimizer state does not match this model (at {key})")
+            variable.assign(state[key])

@@ -128,7 +128,8 @@ def _draw(data, main, networks) -> None:
 
 
 def _critic_captions(critic: np.ndarray, alphas: np.ndarray) -> list[str]:
-    return [f"t={t:.2f} · d={value:.2f}" for t, value in zip(alphas, critic)]
+    """t and the critic's d under each frame (t alone for a model without a critic)."""
+    return [f"t={t:.2f}" + ("" if np.isnan(value) else f" · d={value:.2f}") for t, value in zip(alphas, critic)]
 
 
 def _controls(data, first_endpoint, second_endpoint) -> None:
@@ -168,7 +169,8 @@ def _mix(main, other, first, second, method: str, present: bool, view: dict) -> 
                                 key="alpha_player")
         else:
             frame, critic = compute.mix(main.key, networks, first, second, alpha, method)
-            widgets.frame(frame, f"{main.label} at alpha {alpha:.2f} · critic {critic:.3f}", scale=8)
+            estimate = "" if np.isnan(critic) else f" · critic {critic:.3f}"
+            widgets.frame(frame, f"{main.label} at alpha {alpha:.2f}{estimate}", scale=8)
     views.publish({**view, "alpha": f"{alpha:.2f}"})
 
 
@@ -178,7 +180,9 @@ def render() -> None:
     st.title("Interpolate")
     if not present:
         st.caption("Decode a path between two images in latent space. The critic's estimate d of the mixing "
-                   "coefficient is printed under each frame: 0 means it looks like a real image.")
+                   "coefficient is printed under each frame: 0 means it looks like a real image. Only ACAI models "
+                   "(and their lambda-0 baselines) train a critic; the other autoencoders show none. A VAE's path "
+                   "runs between the means of its posterior, not random samples.")
     settings = st.expander("Settings: dataset, models, path, frames") if present else st.container()
     with settings:
         views.restore_dataset(request, "interp_dataset", notices)

@@ -72,7 +72,8 @@ export default function(component) {
     for (const row of rows) {
       if (!row.sprite.complete) return false;
       row.context.drawImage(row.sprite, index * 32, 0, 32, 32, 0, 0, data.size, data.size);
-      row.caption.textContent = row.label + " · critic " + row.critic[index].toFixed(2);
+      const estimate = row.critic[index];
+      row.caption.textContent = row.label + (estimate === null ? "" : " · critic " + estimate.toFixed(2));
     }
     label.textContent = "alpha " + data.alphas[index].toFixed(2);
     root.dataset.alpha = data.alphas[index].toFixed(2);
@@ -119,7 +120,8 @@ def alpha_player(rows: list[tuple[str, np.ndarray, np.ndarray]], alphas: np.ndar
         size: the frames' largest width on screen, in CSS pixels.
     """
     data = {
-        "rows": [{"label": label, "sprite": sprite_base64(frames), "critic": [round(float(c), 3) for c in critic]}
+        "rows": [{"label": label, "sprite": sprite_base64(frames),
+                  "critic": [None if np.isnan(c) else round(float(c), 3) for c in critic]}  # None: no critic
                  for label, frames, critic in rows],
         "alphas": [round(float(a), 3) for a in alphas],
         "seconds": float(seconds),

@@ -48,7 +48,7 @@ class ModelEntry:
 
     @property
     def kind(self) -> str:
-        return "baseline" if self.config.is_baseline else "acai"
+        return self.config.kind
 
 
 @st.cache_resource(show_spinner="Loading dataset…")

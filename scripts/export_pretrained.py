@@ -19,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
 
 from acai import checkpoints, evaluation, reports  # noqa: E402
 from acai.data import load_dataset  # noqa: E402
-from acai.training import HISTORY_COLUMNS  # noqa: E402
+from acai.training import history_columns_for  # noqa: E402
 
 CARD = """# {name}
 
@@ -27,7 +27,7 @@ CARD = """# {name}
 |---|---|
 | dataset | {dataset} |
 | architecture | {architecture} (depth {depth}, latent {latent_size}{latent_shape}) |
-| lambda / gamma | {lam:g} / {gamma:g} {kind} |
+| model | {kind} |
 | optimiser | Adam lr {learning_rate:g}, beta (0.9, 0.999), epsilon 1e-8, batch {batch_size} |
 | steps / training images | {steps:,} / {images:,} (the paper: 262,144 / 16,777,216) |
 | wall time | {wall} |
@@ -41,13 +41,31 @@ CARD = """# {name}
 """
 
 
+def model_description(config) -> str:
+    """The card's model row: which autoencoder, with the settings of its regulariser."""
+    return {
+        "acai": f"ACAI, lambda {config.lam:g}, gamma {config.gamma:g}",
+        "baseline": "plain autoencoder (ACAI with lambda 0; its critic trained only as a monitor)",
+        "dropout": f"dropout autoencoder, keep probability {config.keep_probability:g} on the latent",
+        "denoising": f"denoising autoencoder, Gaussian input noise of std {config.noise_std:g}",
+        "vae": f"VAE, KL weight {config.kl_weight:g}, Bernoulli decoder; interpolated between posterior means",
+        "aae": "adversarial autoencoder, N(0, 1) prior, MLP discriminator 100-100",
+        "vqvae": (f"VQ-VAE, {config.code_vectors} codes per image from a codebook of 2^{config.codebook_bits}, "
+                  f"commitment {config.commitment:g}, codebook by moving averages (decay 0.999)"),
+    }[config.kind]
+
+
 def from_scratch_command(config, steps: int, name: str) -> str:
     """One CLI call that trains the same model from the start (batches are addressed by step, so chunked
     and uninterrupted runs see the same data)."""
     options = [f"--dataset {config.dataset}", f"--architecture {config.architecture}", f"--latent-size {config.latent_size}"]
     if config.architecture == "conv":
         options += [f"--depth {config.depth}", f"--latent-width {config.latent_width}"]
-    options += [f"--lam {config.lam:g}", f"--gamma {config.gamma:g}", f"--seed {config.seed}", f"--steps {steps}"]
+    if config.model != "acai":
+        options.insert(0, f"--model {config.model}")
+    else:
+        options += [f"--lam {config.lam:g}", f"--gamma {config.gamma:g}"]
+    options += [f"--seed {config.seed}", f"--steps {steps}"]
     if config.dataset == "lines":
         options.append("--eval-every 500")
     return "python -m acai train " + " ".join(options) + f" --out runs/{name}"
@@ -85,8 +103,7 @@ def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | 
     table = "\n".join(f"| {name} | {value:.6g} |" for name, value in metrics.items())
     (target / "README.md").write_text(CARD.format(
         name=target.name, dataset=config.dataset, architecture=config.architecture, depth=config.depth,
-        latent_size=config.latent_size, latent_shape=shape, lam=config.lam, gamma=config.gamma,
-        kind="(plain autoencoder baseline)" if config.is_baseline else "(ACAI)",
+        latent_size=config.latent_size, latent_shape=shape, kind=model_description(config),
         learning_rate=config.learning_rate, batch_size=config.batch_size, steps=checkpoint.step,
         images=checkpoint.step * config.batch_size, wall=f"{hours:.2f} h", machine=card.get("machine", "?"),
         command=card.get("command", "?"), from_scratch=from_scratch_command(config, checkpoint.step, target.name),
@@ -94,7 +111,7 @@ def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | 
     if curves is not None and checkpoint.history.size:
         curves.mkdir(parents=True, exist_ok=True)
         checkpoints.write_atomic(curves / f"{target.name}-training.png", reports.training_curve_png(
-            checkpoint.history, HISTORY_COLUMNS, checkpoint.evaluations, target.name))
+            checkpoint.history, history_columns_for(config), checkpoint.evaluations, target.name))
     print(f"{run} -> {target}: {json.dumps(metrics)} ({time.perf_counter() - started:.0f} s)")
 
 

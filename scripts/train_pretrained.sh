@@ -16,6 +16,11 @@ declare -A ARGS=(
   [mnist256-baseline]="--preset mnist256 --lam 0"
   [mnist-mlp-acai]="--preset mnist_mlp"
   [fashion256-acai]="--preset fashion256"
+  [lines-dropout]="--preset lines32 --model dropout"
+  [lines-denoising]="--preset lines32 --model denoising"
+  [lines-vae]="--preset lines32 --model vae"
+  [lines-aae]="--preset lines32 --model aae"
+  [lines-vqvae]="--preset lines32 --model vqvae"
 )
 models=("$@")
 [ ${#models[@]} -gt 0 ] || models=(lines-acai lines-baseline mnist32-acai mnist32-baseline)

@@ -1,0 +1,214 @@
+"""The other autoencoders of Table 1: their loss terms by hand, one real step of each, checkpoints, VAE means."""
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from acai import checkpoints, interpolation, losses
+from acai.config import MODELS, PRESETS, Config, model_config
+from acai.driver import TrainingRun
+from acai.networks import ACAINetworks
+from acai.objectives import CodebookAverages, for_config
+from acai.training import Trainer
+
+OTHERS = [model for model in MODELS if model != "acai"]
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+
+
+def tiny(model: str) -> Config:
+    """tests' tiny lines network; the VQ-VAE with a 64-entry codebook and 2 vectors."""
+    return Config(dataset="lines", depth=8, latent_width=4, latent_size=32, batch_size=32, model=model,
+                  codebook_bits=6, code_vectors=2)
+
+
+def test_dropout_zeroes_dropped_units_and_scales_the_kept():
+    latents = np.array([[1.0, 2.0], [3.0, 4.0]], np.float32)
+    keep = np.array([[True, False], [False, True]])
+    np.testing.assert_allclose(losses.drop_units(latents, keep, 0.5), [[2.0, 0.0], [0.0, 8.0]])
+
+
+def test_bernoulli_negative_log_likelihood_by_hand():
+    images = np.array([[1.0, -1.0]], np.float32)  # targets 1 and 0
+    # logits 0: -log(1/2) per pixel -> 2 log 2 for the image
+    assert float(losses.bernoulli_negative_log_likelihood(images, np.zeros((1, 2), np.float32))) == pytest.approx(
+        2 * math.log(2), rel=1e-6)
+    # -log sigmoid(2) - log(1 - sigmoid(-3)) = log(1 + e^-2) + log(1 + e^-3); per image, then the batch mean
+    expected = math.log1p(math.exp(-2)) + math.log1p(math.exp(-3))
+    value = losses.bernoulli_negative_log_likelihood(np.repeat(images, 2, 0), np.array([[2.0, -3.0]] * 2, np.float32))
+    assert float(value) == pytest.approx(expected, rel=1e-6)
+    # stable at extreme logits: a confident right answer costs nothing, a confident wrong one its logit
+    assert float(losses.bernoulli_negative_log_likelihood(images, np.array([[200.0, -200.0]], np.float32))) == 0.0
+    assert float(losses.bernoulli_negative_log_likelihood(images, np.array([[-200.0, 0.0]], np.float32))) == \
+        pytest.approx(200 + math.log(2), rel=1e-6)
+
+
+def test_gaussian_kl_and_the_elbo_by_hand():
+    mean = np.array([[1.0, 0.0]], np.float32)
+    log_variance = np.array([[0.0, math.log(2.0)]], np.float32)
+    # 0.5 * [(1 + 1 - 1 - 0) + (2 + 0 - 1 - log 2)]
+    assert float(losses.gaussian_kl(mean, log_variance)) == pytest.approx(0.5 * (2 - math.log(2)), rel=1e-6)
+    assert float(losses.gaussian_kl(np.zeros((3, 4), np.float32), np.zeros((3, 4), np.float32))) == 0.0
+    assert float(losses.negative_elbo(3.0, 2.0, 0.5)) == pytest.approx(4.0)
+
+
+def test_sigmoid_cross_entropy_by_hand():
+    logits = np.array([0.0, 2.0], np.float32)
+    assert float(losses.sigmoid_cross_entropy(logits, 1.0)) == pytest.approx(
+        (math.log(2) + math.log1p(math.exp(-2))) / 2, rel=1e-6)
+    assert float(losses.sigmoid_cross_entropy(logits, 0.0)) == pytest.approx(
+        (math.log(2) + 2 + math.log1p(math.exp(-2))) / 2, rel=1e-6)
+
+
+def test_commitment_loss_by_hand_and_only_the_vectors_get_its_gradient():
+    import tensorflow as tf
+
+    vectors, quantized = tf.Variable([[1.0, 2.0]]), tf.Variable([[0.0, 0.0]])
+    with tf.GradientTape() as tape:
+        value = losses.commitment_loss(vectors, quantized)
+    assert float(value) == pytest.approx(2.5)  # (1 + 4) / 2
+    to_vectors, to_codes = tape.gradient(value, [vectors, quantized])
+    np.testing.assert_allclose(to_vectors.numpy(), [[1.0, 2.0]])  # 2 (v - q) / 2
+    assert to_codes is None
+
+
+def test_quantizer_picks_the_nearest_code_and_passes_gradients_straight_through():
+    import tensorflow as tf
+
+    networks = ACAINetworks(tiny("vqvae"))
+    quantizer = networks.quantizer
+    book = np.zeros((64, 32), np.float32)
+    book[1, :2], book[2, :2] = [1.0, 1.0], [-2.0, 0.0]
+    book[3:] = 50.0  # far away
+    quantizer.codebook.assign(book)
+    vectors = np.zeros((1, 2, 32), np.float32)
+    vectors[0, 0, :2], vectors[0, 1, :2] = [0.9, 0.8], [-1.5, 0.2]
+    np.testing.assert_array_equal(quantizer.nearest(vectors), [[1, 2]])
+    variable = tf.Variable(vectors)
+    with tf.GradientTape() as tape:
+        out = quantizer(variable)
+        total = tf.reduce_sum(out * 3.0)
+    np.testing.assert_allclose(out.numpy()[0, :, :2], [[1.0, 1.0], [-2.0, 0.0]])
+    np.testing.assert_allclose(tape.gradient(total, variable).numpy(), np.full_like(vectors, 3.0))
+
+
+def test_codebook_follows_its_moving_averages_by_hand():
+    networks = ACAINetworks(tiny("vqvae"))
+    quantizer = networks.quantizer
+    book = np.full((64, 32), 100.0, np.float32)
+    book[0, :2], book[1, :2] = [-5.0, -5.0], [1.0, 1.0]
+    book[0, 2:], book[1, 2:] = 0.0, 0.0
+    quantizer.codebook.assign(book)
+    averages = CodebookAverages(quantizer)
+    averages.decay, averages.epsilon = 0.5, 0.0
+    vectors = np.zeros((1, 3, 32), np.float32)
+    vectors[0, :, :2] = [[1.0, 1.0], [1.0, 3.0], [-4.0, -6.0]]
+    codes = np.array([[1, 1, 0]])
+    averages.update(quantizer, vectors, codes)
+    # counts: 0.5 * 0 + 0.5 * [1 (code 0), 2 (code 1)]; sums: 0.5 * old + 0.5 * the sum of the assigned vectors
+    np.testing.assert_allclose(averages.counts.numpy()[:2], [0.5, 1.0])
+    np.testing.assert_allclose(quantizer.codebook.numpy()[0, :2], [-9.0, -11.0])  # [-4.5, -5.5] / 0.5
+    np.testing.assert_allclose(quantizer.codebook.numpy()[1, :2], [1.5, 2.5])  # ([0.5, 0.5] + [1, 2]) / 1
+
+
+@pytest.mark.parametrize("model", OTHERS)
+def test_one_training_step_of_each_on_lines(model, lines_dataset):
+    config = tiny(model)
+    trainer = Trainer(config, lines_dataset)
+    before = [v.numpy().copy() for v in trainer.networks.autoencoder_variables]
+    report = trainer.run(2)
+    assert report.steps == 2 and not report.diverged
+    history = trainer.history.as_array()
+    assert trainer.history.columns == ("step", *for_config(config).loss_names, "lam", "gamma")
+    assert history.shape == (2, len(trainer.history.columns)) and np.isfinite(history).all()
+    assert any(not np.array_equal(a, b.numpy()) for a, b in zip(before, trainer.networks.autoencoder_variables))
+    assert trainer.networks.critic is None
+    strip = interpolation.strip(trainer.networks, *lines_dataset.x_test[:2], steps=4)
+    assert strip.frames.shape == (4, 32, 32, 1) and np.isnan(strip.critic).all()  # no critic: no estimate
+
+
+@pytest.mark.parametrize("model", ["dropout", "vae", "aae", "vqvae"])
+def test_checkpoints_of_each_resume_exactly(model, lines_dataset, tmp_path):
+    """Random draws and the codebook averages come back with the checkpoint: 2 + 2 steps equal 4."""
+    config = tiny(model)
+    straight = Trainer(config, lines_dataset)
+    straight.run(4)
+    first = TrainingRun(Trainer(config, lines_dataset))
+    first.advance(2)
+    first.save(tmp_path / model)
+    checkpoint = checkpoints.load_checkpoint(tmp_path / model)
+    assert checkpoint.config.same_model_as(config) and checkpoint.config.model == model
+    resumed = TrainingRun.restore(tmp_path / model, lines_dataset)
+    resumed.advance(2)
+    for a, b in zip(straight.networks.get_weights(), resumed.trainer.networks.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(straight.history.as_array(), resumed.trainer.history.as_array(), rtol=1e-5)
+
+
+def test_vae_interpolates_between_the_means(lines_dataset):
+    networks = ACAINetworks(tiny("vae"), seed=0)
+    images = lines_dataset.x_test[:4]
+    mean, log_variance = (part.numpy() for part in networks.posterior(images))
+    codes = interpolation.encode(networks, images)
+    np.testing.assert_allclose(codes, mean, rtol=1e-5, atol=1e-6)  # the mean, not a sample
+    np.testing.assert_array_equal(codes, interpolation.encode(networks, images))  # so the same every time
+    assert not np.allclose(log_variance, 0.0)  # a real second head, not the mean again
+    frames = interpolation.decode(networks, codes)
+    assert frames.min() >= -1.0 and frames.max() <= 1.0  # 2 sigmoid - 1
+
+
+def test_authors_settings_per_model():
+    lines = PRESETS["lines32"]
+    assert model_config(lines, "ae") == lines.replace(lam=0.0) and model_config(lines, "ae").kind == "baseline"
+    vq = model_config(lines, "vqvae")
+    assert (vq.latent_width, vq.latent_size, vq.codebook_bits, vq.commitment, vq.code_vectors) == (4, 256, 14, 10.0, 10)
+    assert model_config(lines, "vae").kl_weight == 1.0 and model_config(lines, "dropout").keep_probability == 0.5
+    assert model_config(lines, "denoising").noise_std == 1.0 and model_config(lines, "aae").latent_size == 64
+    with pytest.raises(ValueError, match="unknown model"):
+        lines.replace(model="gan")
+    with pytest.raises(ValueError, match="conv architecture only"):
+        PRESETS["mnist_mlp"].replace(model="vae")
+    with pytest.raises(ValueError, match="keep_probability"):
+        lines.replace(model="dropout", keep_probability=0.0)
+
+
+@pytest.fixture(scope="module")
+def other_models_folder(tmp_path_factory, lines_dataset):
+    """A pretrained folder with one briefly trained lines model of each kind but ACAI."""
+    root = tmp_path_factory.mktemp("pretrained")
+    for model in OTHERS:
+        run = TrainingRun(Trainer(tiny(model), lines_dataset))
+        run.advance(3)
+        run.save(root / f"lines-{model}")
+    return root
+
+
+def test_every_model_appears_in_the_pages_of_the_app(other_models_folder, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("ACAI_PRETRAINED_DIR", str(other_models_folder))
+    app = AppTest.from_file(APP, default_timeout=180)
+    for name, value in {"page": "interpolate", "dataset": "lines", "model": "lines-vae", "compare": "lines-aae"}.items():
+        app.query_params[name] = value
+    app.run()
+    assert not app.exception and not app.warning, [e.value for e in app.exception]
+    assert app.selectbox(key="interp_model/lines").value.label == "lines-vae"
+    assert app.selectbox(key="interp_compare/lines").value.label == "lines-aae"
+    options = app.selectbox(key="interp_model/lines").options
+    assert {f"lines-{model}" for model in OTHERS} <= set(options), options
+    captions = [img.caption for image in app.get("image") for img in image.proto.imgs]
+    assert any(caption.startswith("t=0.00") for caption in captions)
+    assert not any("d=" in caption for caption in captions)  # neither model has a critic to show
+    app.switch_page("app_pages/latent.py").run()
+    app.selectbox(key="latent_dataset").set_value("lines").run()
+    assert not app.exception
+    app.switch_page("app_pages/evaluate.py").run()
+    app.selectbox(key="eval_dataset").set_value("lines").run()
+    app.button(key="eval_run").click().run()
+    assert not app.exception
+    table = app.dataframe[0].value.set_index("model")
+    assert set(table["kind"]) == set(OTHERS)
+    assert table.loc["lines-vae", "paper mean_distance"] == pytest.approx(1.21e-3)
+    assert table.loc["lines-vqvae", "paper smoothness"] == pytest.approx(0.17)
+    assert (table["measured mean_distance"] > 0).all()
