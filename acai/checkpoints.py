@@ -179,8 +179,11 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     return manifest
 
 
-def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
+def load_checkpoint(folder: str | os.PathLike, precision: str | None = None) -> Checkpoint:
     """Rebuild the networks from the config in the folder and load their weights.
+
+    `precision` ("float32" or "bfloat16"): build them to compute in another precision than they were
+    trained in (the weights are float32 either way).
 
     Raises:
         CheckpointError: missing files, checksum mismatch, or weights that do not fit the config.
@@ -198,6 +201,7 @@ def load_checkpoint(folder: str | os.PathLike) -> Checkpoint:
             )
     try:
         config = Config.from_dict(manifest["config"])
+        config = config.replace(precision=precision) if precision else config
     except (TypeError, ValueError) as error:
         raise CheckpointError(f"{folder / CONFIG_FILE} holds an invalid config: {error}") from None
     from acai.networks import ACAINetworks

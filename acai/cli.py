@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from acai import multiworker
-from acai.config import ARCHITECTURES, DATASETS, MODELS, PRESETS, Config, default_config, model_config
+from acai.config import ARCHITECTURES, DATASETS, MODELS, PRECISIONS, PRESETS, Config, default_config, model_config
 
 
 def _positive_int(text: str) -> int:
@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, help="Adam learning rate (default 1e-4)")
     train.add_argument("--batch", type=_positive_int, help="batch size, even (default 64)")
     train.add_argument("--seed", type=int, help="random seed")
+    train.add_argument("--precision", choices=PRECISIONS,
+                       help="float32 (default), or bfloat16 arithmetic in the conv stacks (float32 weights): faster "
+                            "on CPUs with AVX-512 BF16 (bench/precision.py); may change on --resume")
     train.add_argument("--steps", type=_non_negative_int, default=1000, help="steps to train in this call")
     train.add_argument("--out", type=Path, help="checkpoint folder (default runs/<dataset>-<arch>-<latent>-lam<lambda>)")
     train.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
@@ -117,7 +120,7 @@ def _config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser)
     changes = {
         "dataset": args.dataset, "architecture": args.architecture, "latent_size": args.latent_size,
         "latent_width": args.latent_width, "depth": args.depth, "lam": args.lam, "gamma": args.gamma,
-        "learning_rate": args.lr, "batch_size": args.batch, "seed": args.seed,
+        "learning_rate": args.lr, "batch_size": args.batch, "seed": args.seed, "precision": args.precision,
     }
     try:
         return base.replace(**{k: v for k, v in changes.items() if v is not None})
@@ -176,7 +179,8 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         if given:
             parser.error(f"--resume continues the checkpoint's own settings; drop {', '.join(given)}")
         try:
-            config = config.replace(**{k: v for k, v in (("lam", args.lam), ("gamma", args.gamma)) if v is not None})
+            config = config.replace(**{k: v for k, v in (("lam", args.lam), ("gamma", args.gamma),
+                                                         ("precision", args.precision)) if v is not None})
         except ValueError as error:
             parser.error(str(error))
     else:
@@ -196,7 +200,8 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             f"TF_CONFIG running ({', '.join(task.addresses)}), and can each reach the others' ports?")
     strategy = make_strategy(args.distribute, args.cpu_replicas)
     try:
-        run = (TrainingRun.restore(folder, dataset, strategy=strategy, eval_every=args.eval_every) if args.resume
+        run = (TrainingRun.restore(folder, dataset, strategy=strategy, eval_every=args.eval_every,
+                                   precision=args.precision) if args.resume
                else TrainingRun(Trainer(config, dataset, strategy=strategy), eval_every=args.eval_every))
     except ValueError as error:  # e.g. a batch that does not split over the replicas
         parser.error(str(error))

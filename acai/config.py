@@ -13,6 +13,7 @@ ARCHITECTURES = ("conv", "mlp")
 # The autoencoders of the paper's Table 1 (docs/METHOD.md, "The other autoencoders"). "acai" with lambda = 0
 # is the plain autoencoder baseline; the others carry their own regulariser instead of the critic.
 MODELS = ("acai", "dropout", "denoising", "vae", "aae", "vqvae")
+PRECISIONS = ("float32", "bfloat16")
 
 IMAGE_SIZE = 32  # every dataset is brought to 32x32, as in the paper
 ADAM_EPSILON = 1e-8  # the authors' TF1 Adam; Keras 3 would default to 1e-7
@@ -39,6 +40,9 @@ class Config:
     seed: int = 0
     channels: int = 1
     model: str = "acai"  # one of MODELS; lambda and gamma only act on "acai"
+    # "float32", or "bfloat16": the conv stacks compute in bfloat16 (weights, optimizer, losses and every
+    # network's output stay float32). Not the paper's; faster on CPUs with AVX-512 BF16 (docs/BENCHMARKS.md).
+    precision: str = "float32"
     # The other models' own settings, the authors' defaults (their flags' names in brackets):
     keep_probability: float = 0.5  # dropout: probability of keeping each latent unit [dropout]
     noise_std: float = 1.0  # denoising: std of the Gaussian noise added to the input [noise]
@@ -58,6 +62,8 @@ class Config:
                 raise ValueError(f"{name} must be an integer, got {getattr(self, name)!r}")
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
         if self.model not in MODELS:
             raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)} (ae: acai with lambda 0)")
         if self.model != "acai" and self.architecture != "conv":
@@ -129,8 +135,10 @@ class Config:
         return self.model == "acai"
 
     def same_model_as(self, other: Config) -> bool:
-        """True if the two differ at most in lambda and gamma (which can change during training)."""
-        return self.replace(lam=0.0, gamma=0.0) == other.replace(lam=0.0, gamma=0.0)
+        """True if the two differ at most in lambda and gamma (which can change during training) and in
+        the precision of the arithmetic."""
+        neutral = {"lam": 0.0, "gamma": 0.0, "precision": "float32"}
+        return self.replace(**neutral) == other.replace(**neutral)
 
     def replace(self, **changes: Any) -> Config:
         return dataclasses.replace(self, **changes)

@@ -99,10 +99,11 @@ class TrainingRun:
 
     @classmethod
     def restore(cls, folder: str | os.PathLike, dataset: Dataset, *, strategy: tf.distribute.Strategy | None = None,
-                eval_every: int = 0, evaluator: Evaluator | None = None) -> TrainingRun:
-        """Continue the checkpoint in `folder` exactly (under `strategy`, its networks are rebuilt in its scope)."""
+                eval_every: int = 0, evaluator: Evaluator | None = None, precision: str | None = None) -> TrainingRun:
+        """Continue the checkpoint in `folder` exactly (under `strategy`, its networks are rebuilt in its scope;
+        with `precision`, they compute in that precision from now on)."""
         with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            checkpoint = checkpoints.load_checkpoint(folder)
+            checkpoint = checkpoints.load_checkpoint(folder, precision=precision)
         try:
             trainer = Trainer.from_checkpoint(checkpoint, dataset, strategy=strategy)
         except ValueError as error:

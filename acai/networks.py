@@ -34,6 +34,21 @@ def seeded(seed: int | None):
         _layer_seeds.reset(token)
 
 
+# The dtype policy of the conv stacks' inner layers while networks are built (Config.precision): "float32", or
+# "mixed_bfloat16" (bfloat16 arithmetic, float32 weights). Every network's output layer stays float32, so
+# latents, images and the critic's estimate are float32 either way and the weight files are the same.
+_compute_policy: contextvars.ContextVar[str] = contextvars.ContextVar("compute_policy", default="float32")
+
+
+@contextlib.contextmanager
+def computing_in(precision: str):
+    token = _compute_policy.set("mixed_bfloat16" if precision == "bfloat16" else "float32")
+    try:
+        yield
+    finally:
+        _compute_policy.reset(token)
+
+
 def _next_seed() -> int | None:
     counter = _layer_seeds.get()
     return None if counter is None else next(counter)
@@ -106,12 +121,14 @@ class VectorQuantizer(layers.Layer):
         return {**super().get_config(), "codes": self.codes, "dimension": self.dimension, "seed": self.seed}
 
 
-def _conv(filters: int, kernel: int = 3) -> layers.Conv2D:
-    return layers.Conv2D(filters, kernel, padding="same", kernel_initializer=conv_initializer())
+def _conv(filters: int, kernel: int = 3, output: bool = False) -> layers.Conv2D:
+    """A 3x3 (or 1x1) same-padded conv with the authors' init; an output conv always computes in float32."""
+    return layers.Conv2D(filters, kernel, padding="same", kernel_initializer=conv_initializer(),
+                         dtype="float32" if output else _compute_policy.get())
 
 
 def _leaky() -> layers.LeakyReLU:
-    return layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE)
+    return layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE, dtype=_compute_policy.get())
 
 
 def _conv_encoder_stack(inputs, config: Config, output_channels: int):
@@ -120,9 +137,9 @@ def _conv_encoder_stack(inputs, config: Config, output_channels: int):
     for scale in range(config.scales):
         for _ in range(2):
             x = _leaky()(_conv(config.depth << scale)(x))
-        x = layers.AveragePooling2D(2)(x)
+        x = layers.AveragePooling2D(2, dtype=_compute_policy.get())(x)
     x = _leaky()(_conv(config.depth << config.scales)(x))
-    return _conv(output_channels)(x)
+    return _conv(output_channels, output=True)(x)
 
 
 def _mlp_encoder_stack(inputs, config: Config):
@@ -152,9 +169,9 @@ def _conv_decoder_stack(x, config: Config):
     for scale in reversed(range(config.scales)):
         for _ in range(2):
             x = _leaky()(_conv(config.depth << scale)(x))
-        x = layers.UpSampling2D(2, interpolation="nearest")(x)
+        x = layers.UpSampling2D(2, interpolation="nearest", dtype=_compute_policy.get())(x)
     x = _leaky()(_conv(config.depth)(x))
-    return _conv(config.channels)(x)
+    return _conv(config.channels, output=True)(x)
 
 
 def build_decoder(config: Config) -> keras.Model:
@@ -251,7 +268,7 @@ class ACAINetworks(keras.Model):
         super().__init__(name="acai", **kwargs)
         self.config = config
         self.critic = None
-        with seeded(seed):
+        with seeded(seed), computing_in(config.precision):
             if config.model == "vae":
                 self.posterior, self.encoder, self.decoder_logits, self.decoder = build_vae(config)
             else:

@@ -212,3 +212,22 @@ def test_every_model_appears_in_the_pages_of_the_app(other_models_folder, monkey
     assert table.loc["lines-vae", "paper mean_distance"] == pytest.approx(1.21e-3)
     assert table.loc["lines-vqvae", "paper smoothness"] == pytest.approx(0.17)
     assert (table["measured mean_distance"] > 0).all()
+
+
+def test_bfloat16_steps_keep_float32_weights_and_outputs(lines_dataset, tmp_path):
+    config = tiny("acai").replace(precision="bfloat16")
+    run = TrainingRun(Trainer(config, lines_dataset))
+    report = run.advance(3)
+    assert report.steps == 3 and np.isfinite(run.trainer.history.as_array()).all()
+    networks = run.trainer.networks
+    assert {str(v.dtype) for v in networks.weights} == {"float32"}
+    assert networks.encoder.layers[2].compute_dtype == "bfloat16"  # the inner convs compute in bfloat16
+    images = lines_dataset.x_test[:2]
+    assert {part(images).dtype.name for part in (networks.encoder, networks.critic, networks)} == {"float32"}
+    run.save(tmp_path / "bf16")
+    as_float32 = checkpoints.load_checkpoint(tmp_path / "bf16", precision="float32")
+    assert as_float32.config.precision == "float32"
+    for a, b in zip(networks.get_weights(), as_float32.networks.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    # the same weights in either arithmetic decode nearly the same images
+    np.testing.assert_allclose(as_float32.networks(images).numpy(), networks(images).numpy(), atol=0.05)
