@@ -297,3 +297,26 @@ def test_a_person_draws_an_endpoint_and_uses_it_as_a(server, browser):
     assert _strip_first_frame(page) != before  # the strip now starts from the drawing
     assert page.locator("[data-testid='stException']").count() == 0
     context.close()
+
+
+def test_a_person_sets_a_vae_strip_beside_acai(server, browser):
+    """Table 1's models are in the pickers: lines-acai with the VAE beside it, then the VQ-VAE as the model."""
+    if not (ROOT / "pretrained" / "lines-vae" / "config.json").exists():
+        pytest.skip("no lines-vae in pretrained/")
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    page.goto(server + "/?dataset=lines&model=lines-acai")
+    page.get_by_text("lines-acai at alpha 0.50").first.wait_for(timeout=90_000)
+    _wait_idle(page)
+    page.locator("[data-testid='stSelectbox']", has_text="Compare with").click()
+    page.get_by_role("option", name="lines-vae").click()
+    _wait_idle(page)
+    page.get_by_text("lines-vae", exact=True).first.wait_for(timeout=60_000)  # the VAE's strip, labelled
+    assert "compare=lines-vae" in page.url
+    page.screenshot(path=SHOTS / "11-acai-and-vae.png", full_page=True)
+    page.locator("[data-testid='stSelectbox']", has_text="Model").first.click()
+    page.get_by_role("option", name="lines-vqvae").click()
+    page.get_by_text(re.compile(r"^lines-vqvae at alpha 0\.50$")).first.wait_for(timeout=60_000)  # no critic
+    _wait_idle(page)
+    assert page.locator("[data-testid='stException']").count() == 0
+    context.close()

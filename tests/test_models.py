@@ -128,9 +128,10 @@ def test_one_training_step_of_each_on_lines(model, lines_dataset):
     assert strip.frames.shape == (4, 32, 32, 1) and np.isnan(strip.critic).all()  # no critic: no estimate
 
 
-@pytest.mark.parametrize("model", ["dropout", "vae", "aae", "vqvae"])
-def test_checkpoints_of_each_resume_exactly(model, lines_dataset, tmp_path):
-    """Random draws and the codebook averages come back with the checkpoint: 2 + 2 steps equal 4."""
+@pytest.mark.parametrize("model", ["vae", "vqvae"])
+def test_checkpoints_resume_exactly(model, lines_dataset, tmp_path):
+    """Random draws (the VAE's samples) and the codebook averages (VQ-VAE) come back with the checkpoint:
+    2 + 2 steps equal 4. (Every model's draws come from the same stateless generator.)"""
     config = tiny(model)
     straight = Trainer(config, lines_dataset)
     straight.run(4)
@@ -174,13 +175,11 @@ def test_authors_settings_per_model():
 
 
 @pytest.fixture(scope="module")
-def other_models_folder(tmp_path_factory, lines_dataset):
-    """A pretrained folder with one briefly trained lines model of each kind but ACAI."""
+def other_models_folder(tmp_path_factory):
+    """A pretrained folder with one (untrained) lines model of each kind but ACAI."""
     root = tmp_path_factory.mktemp("pretrained")
     for model in OTHERS:
-        run = TrainingRun(Trainer(tiny(model), lines_dataset))
-        run.advance(3)
-        run.save(root / f"lines-{model}")
+        checkpoints.save_checkpoint(root / f"lines-{model}", ACAINetworks(tiny(model), seed=0), tiny(model), 0)
     return root
 
 
