@@ -76,10 +76,14 @@ def table(found: dict[str, tuple[Path, dict]]) -> str:
         folder, manifest = found[kind]
         metrics = manifest["metrics"]
         distance, smoothness = TABLE_1[kind]
-        md_rank, smooth_rank = ranks["mean_distance"][kind], ranks["smoothness"][kind]
+        rank_cells = []
+        for metric in ("mean_distance", "smoothness"):
+            ours, paper = ranks[metric][kind]
+            value = metrics.get(metric)
+            rank_cells.append(f"{ours if value is not None and np.isfinite(value) else '-'} / {paper}")
         rows.append(f"| {NAMES[kind]} | `{folder.name}` | {manifest['step']:,} | {_cell(metrics, 'mean_distance', 1e3, 2)} "
                     f"| {_cell(metrics, 'smoothness', 1, 3)} | {distance:.2f} | {smoothness:.2f} "
-                    f"| {md_rank[0]} / {md_rank[1]} | {smooth_rank[0]} / {smooth_rank[1]} |")
+                    f"| {rank_cells[0]} | {rank_cells[1]} |")
     return "\n".join([header, *rows])
 
 
