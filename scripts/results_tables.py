@@ -72,6 +72,12 @@ def mnist_over_training(progress: dict) -> str:
     return _markdown(["model", "step", "linear probe", "K-means clustering", "reconstruction RMSE (0..255)"], rows)
 
 
+def _model(config: dict) -> str:
+    """ACAI with its lambda (0: the plain autoencoder), or the name of another Table 1 model."""
+    model = config.get("model", "acai")
+    return f"acai ({config['lam']:g})" if model == "acai" else model
+
+
 def cards_table(pretrained: Path) -> str:
     rows = []
     for folder in sorted(pretrained.iterdir()):
@@ -81,9 +87,9 @@ def cards_table(pretrained: Path) -> str:
         c, m, card = manifest["config"], manifest["metrics"], manifest["card"]
         md = _plus_minus(m, "mean_distance", 1e3) if "mean_distance" in m else ""
         rows.append(f"| [{folder.name}](../pretrained/{folder.name}/README.md) | {c['dataset']} | {c['architecture']}, "
-                    f"{c['latent_size']} | {c['lam']:g} | {manifest['step']:,} | {card.get('wall_seconds', 0) / 60:.0f} min | "
+                    f"{c['latent_size']} | {_model(c)} | {manifest['step']:,} | {card.get('wall_seconds', 0) / 60:.0f} min | "
                     f"{m.get('linear_probe', float('nan')):.2%} | {m.get('clustering', float('nan')):.2%} | {md} |")
-    return _markdown(["model", "dataset", "arch, latent", "lambda", "steps", "wall time", "linear probe", "clustering",
+    return _markdown(["model", "dataset", "arch, latent", "model (lambda)", "steps", "wall time", "linear probe", "clustering",
                       "MD (x 10^-3)"], rows)
 
 
