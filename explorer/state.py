@@ -36,15 +36,25 @@ DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "lines": "
                   "digits": "Digits (8x8 upscaled)"}
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class ModelEntry:
-    """A model the app can use: pretrained (folder) or made in this session (session key)."""
+    """A model the app can use: pretrained (folder) or made in this session (session key).
+
+    Two entries are the same model when their keys are equal (the pickers compare entries from different
+    scans of pretrained/; a card's NaN metric, e.g. an undefined Smoothness, would make a field-by-field
+    comparison say a model differs from itself)."""
 
     key: str
     label: str
     config: Config
     folder: str | None = None
     metrics: tuple = ()  # (name, value) pairs from the model card
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ModelEntry) and other.key == self.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
 
     @property
     def kind(self) -> str:

@@ -316,6 +316,8 @@ def test_a_person_sets_a_vae_strip_beside_acai(server, browser):
     page.screenshot(path=SHOTS / "11-acai-and-vae.png", full_page=True)
     page.locator("[data-testid='stSelectbox']", has_text="Model").first.click()
     page.get_by_role("option", name="lines-vqvae").click()
+    _wait_idle(page)
+    page.screenshot(path=SHOTS / "12-vqvae.png", full_page=True)
     page.get_by_text(re.compile(r"^lines-vqvae at alpha 0\.50$")).first.wait_for(timeout=60_000)  # no critic
     _wait_idle(page)
     assert page.locator("[data-testid='stException']").count() == 0

@@ -230,3 +230,16 @@ def test_bfloat16_steps_keep_float32_weights_and_outputs(lines_dataset, tmp_path
         np.testing.assert_array_equal(a, b)
     # the same weights in either arithmetic decode nearly the same images
     np.testing.assert_allclose(as_float32.networks(images).numpy(), networks(images).numpy(), atol=0.05)
+
+
+def test_a_model_with_an_undefined_metric_is_still_itself_in_the_pickers():
+    """A collapsed model's card has Smoothness NaN; the pickers must still find it after a rescan."""
+    import dataclasses
+
+    from explorer.state import ModelEntry
+
+    entry = ModelEntry("pretrained/lines-vqvae@11500", "lines-vqvae", tiny("vqvae"), "pretrained/lines-vqvae",
+                       (("smoothness", float("nan")),))
+    rescanned = dataclasses.replace(entry)  # an equal entry from a later scan: another object
+    assert rescanned == entry and rescanned in [entry] and len({entry, rescanned}) == 1
+    assert entry != dataclasses.replace(entry, key="pretrained/lines-vqvae@12000")  # a re-export is another model
