@@ -311,14 +311,18 @@ def test_a_person_sets_a_vae_strip_beside_acai(server, browser):
     page.locator("[data-testid='stSelectbox']", has_text="Compare with").click()
     page.get_by_role("option", name="lines-vae").click()
     _wait_idle(page)
-    page.get_by_text("lines-vae", exact=True).first.wait_for(timeout=60_000)  # the VAE's strip, labelled
-    assert "compare=lines-vae" in page.url
-    page.screenshot(path=SHOTS / "11-acai-and-vae.png", full_page=True)
-    page.locator("[data-testid='stSelectbox']", has_text="Model").first.click()
-    page.get_by_role("option", name="lines-vqvae").click()
+    strip_label = page.locator("[data-testid='stMarkdownContainer'] strong", has_text=re.compile(r"^lines-vae$"))
+    strip_label.wait_for(timeout=60_000)  # the VAE's strip, under ACAI's
     _wait_idle(page)
-    page.screenshot(path=SHOTS / "12-vqvae.png", full_page=True)
+    assert "compare=lines-vae" in page.url
+    strip_label.scroll_into_view_if_needed()  # the page scrolls inside Streamlit's main block
+    page.screenshot(path=SHOTS / "11-acai-and-vae.png")
+    model_picker = page.locator("[data-testid='stSelectbox']").filter(has=page.get_by_text("Model", exact=True))
+    model_picker.scroll_into_view_if_needed()
+    model_picker.click()
+    page.get_by_role("option", name="lines-vqvae").click()
     page.get_by_text(re.compile(r"^lines-vqvae at alpha 0\.50$")).first.wait_for(timeout=60_000)  # no critic
     _wait_idle(page)
+    page.screenshot(path=SHOTS / "12-vqvae.png", full_page=True)
     assert page.locator("[data-testid='stException']").count() == 0
     context.close()
