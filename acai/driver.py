@@ -90,7 +90,7 @@ class TrainingRun:
     def save(self, folder: str | os.PathLike, *, card: dict | None = None, metrics: dict | None = None) -> Path:
         """An ordinary, atomic checkpoint folder that resumes exactly."""
         trainer = self.trainer
-        card = {"wall_seconds": round(self.wall_seconds, 1), **(card or {})}
+        card = {**(card or {}), "wall_seconds": round(self.wall_seconds, 1)}  # the live total, not a card's old one
         return checkpoints.save_checkpoint(
             folder, trainer.networks, trainer.config, trainer.step,
             optimizer_state=trainer.optimizer_state(), history=trainer.history.as_array(),

@@ -243,3 +243,12 @@ def test_a_model_with_an_undefined_metric_is_still_itself_in_the_pickers():
     rescanned = dataclasses.replace(entry)  # an equal entry from a later scan: another object
     assert rescanned == entry and rescanned in [entry] and len({entry, rescanned}) == 1
     assert entry != dataclasses.replace(entry, key="pretrained/lines-vqvae@12000")  # a re-export is another model
+
+
+def test_a_resumed_run_counts_its_wall_time_on(lines_dataset, tmp_path):
+    """A resume's card carries the old wall time; the saved card must hold the total, not that."""
+    run = TrainingRun(Trainer(tiny("dropout"), lines_dataset), wall_seconds=100.0)
+    run.advance(1)
+    run.save(tmp_path / "run", card={"wall_seconds": 100.0, "command": "x"})
+    card = checkpoints.read_manifest(tmp_path / "run")["card"]
+    assert card["wall_seconds"] > 100.0 and card["command"] == "x"
