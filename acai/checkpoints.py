@@ -5,7 +5,8 @@ A folder holds:
                      the sha256 of every other file (a mismatch means corruption or mixed files)
   networks.weights.h5  Keras weights of encoder, decoder, critic and probe
   optimizer.npz      the three Adam states (plain arrays, read with allow_pickle=False)
-  history.npz        per-step losses and periodic evaluations
+  history.npz        per-step losses and periodic evaluations (compressed: the loss columns of
+                     models without a critic are mostly NaN, and shipped models carry 11,500+ rows)
 
 save_* writes everything into a temporary sibling folder and renames it into place, so a crash
 never leaves a half-written checkpoint behind; the previous one survives until the new one is whole.
@@ -100,7 +101,7 @@ def save_checkpoint(
         np.savez(staging / OPTIMIZER_FILE, **(optimizer_state or {}))
         history_arrays = {"history": np.zeros((0, 0)) if history is None else np.asarray(history)}
         history_arrays.update(_evaluations_to_arrays(evaluations or []))
-        np.savez(staging / HISTORY_FILE, **history_arrays)
+        np.savez_compressed(staging / HISTORY_FILE, **history_arrays)
         manifest = {
             "format_version": FORMAT_VERSION,
             "config": config.to_dict(),
@@ -219,6 +220,8 @@ def load_checkpoint(folder: str | os.PathLike, precision: str | None = None) -> 
             f"({config.architecture}, latent {config.latent_size}): {str(error)[:300]}"
         ) from None
     try:
+        for name in (OPTIMIZER_FILE, HISTORY_FILE):
+            _refuse_inflating(folder / name)
         with np.load(folder / OPTIMIZER_FILE, allow_pickle=False) as archive:
             optimizer_state = {key: archive[key] for key in archive.files}
         with np.load(folder / HISTORY_FILE, allow_pickle=False) as archive:
@@ -237,6 +240,15 @@ def load_checkpoint(folder: str | os.PathLike, precision: str | None = None) -> 
         optimizer_state=optimizer_state,
         path=folder,
     )
+
+
+def _refuse_inflating(path: Path) -> None:
+    """An .npz is a zip archive: refuse one that would unpack to more than an acai checkpoint ever holds."""
+    with zipfile.ZipFile(path) as archive:
+        if sum(info.file_size for info in archive.infolist()) > _MAX_ARCHIVE_BYTES:
+            raise CheckpointError(
+                f"{path} unpacks to more than {_MAX_ARCHIVE_BYTES >> 20} MB; that is no acai checkpoint file"
+            )
 
 
 def to_zip_bytes(folder: str | os.PathLike) -> bytes:

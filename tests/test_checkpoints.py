@@ -73,6 +73,19 @@ def test_damaged_folders_get_clear_messages(saved, tmp_path, damage, message):
         load_checkpoint(copy)
 
 
+def test_a_history_that_would_inflate_is_refused(saved, tmp_path, monkeypatch):
+    """history.npz is compressed: a small file could unpack to gigabytes, so its unpacked size is checked first."""
+    copy = _copy(saved[1], tmp_path)
+    np.savez_compressed(copy / checkpoints.HISTORY_FILE, history=np.zeros((1000, 100)))  # 800 kB of zeros, ~1 kB packed
+    manifest = json.loads((copy / "config.json").read_text())
+    manifest["files"][checkpoints.HISTORY_FILE] = checkpoints._sha256(copy / checkpoints.HISTORY_FILE)
+    (copy / "config.json").write_text(json.dumps(manifest))
+    assert load_checkpoint(copy).history.shape == (1000, 100)
+    monkeypatch.setattr(checkpoints, "_MAX_ARCHIVE_BYTES", 100_000)
+    with pytest.raises(CheckpointError, match="unpacks to more than"):
+        load_checkpoint(copy)
+
+
 def test_zip_round_trip_and_bad_archives(saved, tmp_path):
     data = checkpoints.to_zip_bytes(saved[1])
     folder = checkpoints.extract_zip(data, tmp_path / "unzipped")
