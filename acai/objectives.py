@@ -30,6 +30,10 @@ class Objective:
     def __init__(self, config: Config):
         self.config = config
 
+    def build(self, networks) -> None:
+        """Create the objective's own training state, if any (once, in the trainer's distribution scope)."""
+        del networks
+
     def variables(self, networks) -> list[list[tf.Variable]]:
         """One list of trainable variables per player, in the order of `players`."""
         return [networks.autoencoder_variables, networks.critic.trainable_variables,
@@ -169,9 +173,10 @@ class VQVAEObjective(Objective):
         super().__init__(config)
         self.averages: CodebookAverages | None = None
 
+    def build(self, networks) -> None:
+        self.averages = CodebookAverages(networks.quantizer)
+
     def variables(self, networks):
-        if self.averages is None:
-            self.averages = CodebookAverages(networks.quantizer)
         return [networks.autoencoder_variables, networks.probe.trainable_variables]
 
     def state(self):

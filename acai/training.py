@@ -141,6 +141,7 @@ class Trainer:
         self.objective = objectives.for_config(config)
         with self.strategy.scope():
             self.networks = networks or ACAINetworks(config, dataset.num_classes, seed=config.seed)
+            self.objective.build(self.networks)
             self.optimizers = [make_adam(config) for _ in self.objective.players]  # one Adam per player
             self.player_variables = self.objective.variables(self.networks)
             for optimizer, variables in self._optimizer_pairs():
