@@ -1,8 +1,8 @@
 """bfloat16 against float32 for the ACAI step on this CPU: speed side by side, then whether the metrics hold.
 
-    python bench/precision.py [--seconds 20] [--rounds 3] [--from pretrained/lines-acai --steps 1000]
+    python bench/precision.py [--seconds 20] [--rounds 3] [--preset lines32] [--from pretrained/lines-acai --steps 1000]
 
-Speed: the paper's lines32 ACAI step (batch 64), float32 and bfloat16 alternately for --rounds rounds of
+Speed: the ACAI step of a preset (the paper's lines32 by default), float32 and bfloat16 alternately for --rounds rounds of
 --seconds each (compilation excluded), steps/s of each and their ratio, beside the matmul rate and whether
 the CPU has AVX-512 BF16 / AMX (without them, bfloat16 is emulated and slower).
 
@@ -34,9 +34,9 @@ def cpu_flags() -> str:
     return ", ".join(f"{flag} {'yes' if flag in flags else 'no'}" for flag in ("avx512_bf16", "amx_bf16"))
 
 
-def speed(seconds: float, rounds: int) -> None:
-    data = load_dataset("lines")
-    trainers = {precision: Trainer(PRESETS["lines32"].replace(precision=precision), data)
+def speed(seconds: float, rounds: int, preset: str) -> None:
+    data = load_dataset(PRESETS[preset].dataset)
+    trainers = {precision: Trainer(PRESETS[preset].replace(precision=precision), data)
                 for precision in ("float32", "bfloat16")}
     for trainer in trainers.values():
         trainer.run(3)  # compile
@@ -51,7 +51,7 @@ def speed(seconds: float, rounds: int) -> None:
             totals[precision][1] += elapsed
             print(f"  round {round_number + 1} {precision:>8}: {steps / elapsed:6.2f} steps/s", flush=True)
     rates = {precision: steps / elapsed for precision, (steps, elapsed) in totals.items()}
-    print(f"lines32 ACAI step, batch 64: float32 {rates['float32']:.2f} steps/s, bfloat16 {rates['bfloat16']:.2f} "
+    print(f"{preset} ACAI step, batch {PRESETS[preset].batch_size}: float32 {rates['float32']:.2f} steps/s, bfloat16 {rates['bfloat16']:.2f} "
           f"steps/s, ratio {rates['bfloat16'] / rates['float32']:.2f}x")
 
 
@@ -82,9 +82,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--from", dest="folder", type=Path, help="a lines checkpoint to continue in both precisions")
     parser.add_argument("--steps", type=int, default=1000)
+    parser.add_argument("--preset", default="lines32", choices=sorted(PRESETS))
     args = parser.parse_args()
     print(f"machine: {machine_description()}; float32 matmul {matmul_rate() / 1e9:.0f} GFLOP/s; {cpu_flags()}", flush=True)
-    speed(args.seconds, args.rounds)
+    speed(args.seconds, args.rounds, args.preset)
     if args.folder is not None:
         metrics(args.folder, args.steps)
 

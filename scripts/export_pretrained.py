@@ -30,10 +30,11 @@ CARD = """# {name}
 | model | {kind} |
 | optimiser | Adam lr {learning_rate:g}, beta (0.9, 0.999), epsilon 1e-8, batch {batch_size} |
 | steps / training images | {steps:,} / {images:,} (the paper: 262,144 / 16,777,216) |
+| arithmetic in training | {precision} |
 | wall time | {wall} |
 | machine | {machine} |
 | last training command | `{command}` |
-| to train it again in one call | `{from_scratch}` |
+| to train it again | `{from_scratch}` |
 
 ## Metrics (measured at export, paper's protocol)
 
@@ -81,8 +82,12 @@ def _same_training(target: Path, checkpoint) -> bool:
             and np.array_equal(shipped.history, checkpoint.history))
 
 
-def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | None = None) -> None:
-    checkpoint = checkpoints.load_checkpoint(run)
+def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | None = None,
+           recipe: str | None = None) -> None:
+    """`recipe`: how to make this model again, where one `train` call from scratch would not (a run resumed
+    from a shipped model with fresh Adam moments, or in another precision)."""
+    trained_in = checkpoints.read_manifest(run)["config"].get("precision", "float32")
+    checkpoint = checkpoints.load_checkpoint(run, precision="float32")  # shipped models compute as the paper's
     config = checkpoint.config
     started = time.perf_counter()
     known = measured.get(run.name, {})
@@ -105,8 +110,10 @@ def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | 
         name=target.name, dataset=config.dataset, architecture=config.architecture, depth=config.depth,
         latent_size=config.latent_size, latent_shape=shape, kind=model_description(config),
         learning_rate=config.learning_rate, batch_size=config.batch_size, steps=checkpoint.step,
-        images=checkpoint.step * config.batch_size, wall=f"{hours:.2f} h", machine=card.get("machine", "?"),
-        command=card.get("command", "?"), from_scratch=from_scratch_command(config, checkpoint.step, target.name),
+        images=checkpoint.step * config.batch_size, wall=f"{hours:.2f} h",
+        precision="float32" if trained_in == "float32" else
+        f"{trained_in} in its last training call (docs/METHOD.md); computes in float32 as shipped", machine=card.get("machine", "?"),
+        command=card.get("command", "?"), from_scratch=recipe or from_scratch_command(config, checkpoint.step, target.name),
         metrics="| metric | value |\n|---|---|\n" + table))
     if curves is not None and checkpoint.history.size:
         curves.mkdir(parents=True, exist_ok=True)
@@ -124,12 +131,16 @@ def main() -> None:
                         help="reproduce's JSON results: metrics of the same checkpoint step are reused")
     parser.add_argument("--curves", type=Path, default=Path(__file__).resolve().parents[1] / "docs" / "results",
                         help="where each model's training-curve PNG goes")
+    parser.add_argument("--recipe", help="the commands that make this one run again, for its card (default: one "
+                        "`train` call from scratch, which is exact for runs trained in chunks with --resume)")
     args = parser.parse_args()
+    if args.recipe and len(args.runs) != 1:
+        parser.error("--recipe describes one run: export one at a time")
     measured = {}
     for path in args.measured:
         measured.update(json.loads(path.read_text()))
     for run in args.runs:
-        export(run, args.into / run.name, args.quick, measured, args.curves)
+        export(run, args.into / run.name, args.quick, measured, args.curves, args.recipe)
 
 
 if __name__ == "__main__":

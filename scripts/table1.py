@@ -2,7 +2,9 @@
 and which of the paper's orderings hold) and docs/results/table1-interpolations.png (the same pairs, every model).
 
 Every figure comes from the model cards in pretrained/lines-*/config.json, which scripts/export_pretrained.py
-measured with the paper's protocol (5 draws of 256 pairs: median ± standard deviation across draws).
+measured with the paper's protocol (5 draws of 256 pairs: median ± standard deviation across draws). The table
+compares the seven folders of FOLDERS, trained for the same number of steps; any other shipped lines model (ACAI
+trained further) is listed below it, apart.
 
 Usage: python scripts/table1.py [--models pretrained] [--report docs/results]
 """
@@ -27,17 +29,26 @@ ROOT = Path(__file__).resolve().parents[1]
 ORDER = ("baseline", "dropout", "denoising", "vae", "aae", "vqvae", "acai")  # the paper's row order
 NAMES = {"baseline": "plain autoencoder", "dropout": "dropout", "denoising": "denoising", "vae": "VAE",
          "aae": "AAE", "vqvae": "VQ-VAE", "acai": "ACAI"}
+FOLDERS = {kind: f"lines-{kind}" for kind in ORDER}  # the matched-compute set
 
 
 def shipped(models: Path) -> dict[str, tuple[Path, dict]]:
-    """kind -> (folder, manifest) of the shipped lines models."""
+    """kind -> (folder, manifest) of the table's shipped lines models."""
     found = {}
-    for folder in sorted(models.glob("lines-*")):
-        manifest = checkpoints.read_manifest(folder)
-        kind = Config.from_dict(manifest["config"]).kind
-        if kind in ORDER:
-            found[kind] = (folder, manifest)
+    for kind, name in FOLDERS.items():
+        if (models / name).is_dir():
+            manifest = checkpoints.read_manifest(models / name)
+            if Config.from_dict(manifest["config"]).kind != kind:
+                raise SystemExit(f"{models / name} holds a {Config.from_dict(manifest['config']).kind} model, not {kind}")
+            found[kind] = (models / name, manifest)
     return found
+
+
+def trained_further(models: Path) -> list[tuple[Path, dict]]:
+    """The other shipped lines models (for example ACAI trained beyond the table's budget)."""
+    table = set(FOLDERS.values())
+    return [(folder, checkpoints.read_manifest(folder)) for folder in sorted(models.glob("lines-*"))
+            if folder.name not in table and (folder / checkpoints.CONFIG_FILE).is_file()]
 
 
 def _cell(metrics: dict, key: str, scale: float, digits: int) -> str:
@@ -93,13 +104,23 @@ def main() -> None:
     parser.add_argument("--report", type=Path, default=ROOT / "docs" / "results")
     args = parser.parse_args()
     found = shipped(args.models)
-    text = ["# Table 1 on lines, as shipped", "", table(found), ""]
+    steps = sorted({manifest["step"] for _, manifest in found.values()})
+    text = ["# Table 1 on lines, as shipped", "",
+            f"Every model of the table trained {' / '.join(f'{step:,}' for step in steps)} steps.", "", table(found), ""]
     for index, metric in enumerate(("mean_distance", "smoothness")):
         ours = {kind: found[kind][1]["metrics"].get(metric, float("nan")) for kind in found}
         ours = {kind: float("nan") if value is None else value for kind, value in ours.items()}
         held, broken = orderings(ours, {kind: TABLE_1[kind][index] for kind in TABLE_1})
         text += [f"**{metric}**: {len(held)} of the paper's {len(held) + len(broken)} pairwise orderings hold.",
                  f"Hold: {', '.join(held) or 'none'}.", f"Do not hold: {', '.join(broken) or 'none'}.", ""]
+    further = trained_further(args.models)
+    if further:
+        text += ["## Shipped beside the table (more steps than its models)", "",
+                 "| folder | model | steps | Mean Distance (x 10^-3) | Smoothness |", "|---|---|---|---|---|"]
+        text += [f"| `{folder.name}` | {NAMES[Config.from_dict(manifest['config']).kind]} | {manifest['step']:,} "
+                 f"| {_cell(manifest['metrics'], 'mean_distance', 1e3, 2)} | {_cell(manifest['metrics'], 'smoothness', 1, 3)} |"
+                 for folder, manifest in further]
+        text.append("")
     args.report.mkdir(parents=True, exist_ok=True)
     checkpoints.write_atomic(args.report / "table1.md", "\n".join(text))
     rng = np.random.default_rng([7, 1])  # two fixed pairs of test lines
