@@ -51,8 +51,8 @@ def speed(seconds: float, rounds: int, preset: str) -> None:
             totals[precision][1] += elapsed
             print(f"  round {round_number + 1} {precision:>8}: {steps / elapsed:6.2f} steps/s", flush=True)
     rates = {precision: steps / elapsed for precision, (steps, elapsed) in totals.items()}
-    print(f"{preset} ACAI step, batch {PRESETS[preset].batch_size}: float32 {rates['float32']:.2f} steps/s, bfloat16 {rates['bfloat16']:.2f} "
-          f"steps/s, ratio {rates['bfloat16'] / rates['float32']:.2f}x")
+    print(f"{preset} ACAI step, batch {PRESETS[preset].batch_size}: float32 {rates['float32']:.2f} steps/s, "
+          f"bfloat16 {rates['bfloat16']:.2f} steps/s, ratio {rates['bfloat16'] / rates['float32']:.2f}x")
 
 
 def metrics(folder: Path, steps: int) -> None:

@@ -106,14 +106,15 @@ def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | 
     hours = card.get("wall_seconds", 0) / 3600
     shape = f" = {config.latent_width}x{config.latent_width}x{config.latent_channels}" if config.architecture == "conv" else ""
     table = "\n".join(f"| {name} | {value:.6g} |" for name, value in metrics.items())
+    arithmetic = ("float32" if trained_in == "float32" else
+                  f"{trained_in} in its last training call (docs/METHOD.md); computes in float32 as shipped")
     (target / "README.md").write_text(CARD.format(
         name=target.name, dataset=config.dataset, architecture=config.architecture, depth=config.depth,
         latent_size=config.latent_size, latent_shape=shape, kind=model_description(config),
         learning_rate=config.learning_rate, batch_size=config.batch_size, steps=checkpoint.step,
         images=checkpoint.step * config.batch_size, wall=f"{hours:.2f} h",
-        precision="float32" if trained_in == "float32" else
-        f"{trained_in} in its last training call (docs/METHOD.md); computes in float32 as shipped", machine=card.get("machine", "?"),
-        command=card.get("command", "?"), from_scratch=recipe or from_scratch_command(config, checkpoint.step, target.name),
+        precision=arithmetic, machine=card.get("machine", "?"), command=card.get("command", "?"),
+        from_scratch=recipe or from_scratch_command(config, checkpoint.step, target.name),
         metrics="| metric | value |\n|---|---|\n" + table))
     if curves is not None and checkpoint.history.size:
         curves.mkdir(parents=True, exist_ok=True)
