@@ -5,8 +5,8 @@ A folder holds:
                      the sha256 of every other file (a mismatch means corruption or mixed files)
   networks.weights.h5  Keras weights of encoder, decoder, critic and probe
   optimizer.npz      the three Adam states (plain arrays, read with allow_pickle=False)
-  history.npz        per-step losses and periodic evaluations (compressed: the loss columns of
-                     models without a critic are mostly NaN, and shipped models carry 11,500+ rows)
+  history.npz        per-step losses and periodic evaluations (compressed: a shipped model's 11,500
+                     rows take about a third of the space)
 
 save_* writes everything into a temporary sibling folder and renames it into place, so a crash
 never leaves a half-written checkpoint behind; the previous one survives until the new one is whole.
