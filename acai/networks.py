@@ -131,8 +131,48 @@ def _leaky() -> layers.LeakyReLU:
     return layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE, dtype=_compute_policy.get())
 
 
+class SpaceToDepth(layers.Layer):
+    """(N, H, W, C) -> (N, H / b, W / b, b * b * C): each b x b block of pixels becomes one pixel's channels."""
+
+    def __init__(self, block: int, **kwargs):
+        super().__init__(**kwargs)
+        self.block = block
+
+    def call(self, inputs):
+        _, height, width, channels = inputs.shape
+        b = self.block
+        x = ops.reshape(inputs, (-1, height // b, b, width // b, b, channels))
+        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(x, (-1, height // b, width // b, b * b * channels))
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        return (batch, height // self.block, width // self.block, channels * self.block ** 2)
+
+    def get_config(self):
+        return {**super().get_config(), "block": self.block}
+
+
+class DepthToSpace(SpaceToDepth):
+    """The inverse of SpaceToDepth: (N, H, W, b * b * C) -> (N, H * b, W * b, C)."""
+
+    def call(self, inputs):
+        _, height, width, channels = inputs.shape
+        b = self.block
+        x = ops.reshape(inputs, (-1, height, width, b, b, channels // (b * b)))
+        x = ops.transpose(x, (0, 1, 3, 2, 4, 5))
+        return ops.reshape(x, (-1, height * b, width * b, channels // (b * b)))
+
+    def compute_output_shape(self, input_shape):
+        batch, height, width, channels = input_shape
+        return (batch, height * self.block, width * self.block, channels // self.block ** 2)
+
+
 def _conv_encoder_stack(inputs, config: Config, output_channels: int):
-    """1x1 conv; per scale two 3x3 conv + LeakyReLU and 2x2 average pooling; two 3x3 convs."""
+    """[space-to-depth when patch > 1;] 1x1 conv; per scale two 3x3 conv + LeakyReLU and 2x2 average pooling;
+    two 3x3 convs."""
+    if config.patch > 1:
+        inputs = SpaceToDepth(config.patch)(inputs)
     x = _conv(config.depth, kernel=1)(inputs)
     for scale in range(config.scales):
         for _ in range(2):
@@ -165,12 +205,15 @@ def build_encoder(config: Config) -> keras.Model:
 
 
 def _conv_decoder_stack(x, config: Config):
-    """Per scale (coarsest first) two 3x3 conv + LeakyReLU and 2x nearest upsampling; two 3x3 convs, linear."""
+    """Per scale (coarsest first) two 3x3 conv + LeakyReLU and 2x nearest upsampling; two 3x3 convs, linear
+    [; depth-to-space when patch > 1: the last conv gives each pixel of the map a patch x patch block]."""
     for scale in reversed(range(config.scales)):
         for _ in range(2):
             x = _leaky()(_conv(config.depth << scale)(x))
         x = layers.UpSampling2D(2, interpolation="nearest", dtype=_compute_policy.get())(x)
     x = _leaky()(_conv(config.depth)(x))
+    if config.patch > 1:
+        return DepthToSpace(config.patch)(_conv(config.channels * config.patch ** 2, output=True)(x))
     return _conv(config.channels, output=True)(x)
 
 

@@ -62,6 +62,8 @@ def from_scratch_command(config, steps: int, name: str) -> str:
     options = [f"--dataset {config.dataset}", f"--architecture {config.architecture}", f"--latent-size {config.latent_size}"]
     if config.architecture == "conv":
         options += [f"--depth {config.depth}", f"--latent-width {config.latent_width}"]
+        if config.patch != 1:
+            options.append(f"--patch {config.patch}")
     if config.model != "acai":
         options.insert(0, f"--model {config.model}")
     else:

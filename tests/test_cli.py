@@ -13,11 +13,12 @@ def run_cli(*arguments, cwd=None):
 
 def test_train_then_eval(tmp_path):
     folder = tmp_path / "lines"
-    result = run_cli("train", "--dataset", "lines", "--depth", "8", "--latent-width", "4",
+    result = run_cli("train", "--dataset", "lines", "--depth", "8", "--latent-width", "4", "--patch", "2",
                      "--latent-size", "32", "--steps", "20", "--checkpoint-every", "10", "--out", str(folder))
     assert result.returncode == 0, result.stderr
     assert "img_s=" in result.stderr and "20/20" in result.stderr  # tqdm's bar with losses and speed
-    assert json.loads((folder / "config.json").read_text())["step"] == 20
+    saved = json.loads((folder / "config.json").read_text())
+    assert saved["step"] == 20 and saved["config"]["patch"] == 2
     result = run_cli("train", "--out", str(folder), "--resume", "--steps", "10")
     assert result.returncode == 0, result.stderr
     result = run_cli("eval", str(folder), "--quick")
@@ -32,6 +33,7 @@ def test_train_then_eval(tmp_path):
     (["train", "--batch", "63"], "batch_size must be even"),
     (["train", "--steps", "-4"], "must be >= 0"),
     (["train", "--resume"], "--resume needs --out"),
+    (["train", "--patch", "3"], "patch must be a power of two"),
     (["eval", "/nonexistent/folder"], "not a checkpoint folder"),
     (["train", "--lr", "nan"], "learning_rate must be a finite number"),
     (["train", "--lr=-1e-4"], "learning_rate must be positive"),

@@ -9,6 +9,7 @@ def test_derived_values():
     assert PRESETS["mnist32"].latent_shape == (4, 4, 2)
     assert PRESETS["mnist_mlp"].latent_shape == (32,)
     assert Config(lam=0).is_baseline and not Config().is_baseline
+    assert Config(latent_width=2, latent_size=64, patch=4).scales == 2  # 32 / 4 = 8 -> 4 -> 2
 
 
 def test_paper_defaults():
@@ -32,6 +33,9 @@ def test_paper_defaults():
     ({"learning_rate": "1e-4"}, "learning_rate must be a finite number"),
     ({"batch_size": 64.0}, "batch_size must be an integer"),
     ({"depth": True}, "depth must be an integer"),
+    ({"patch": 3}, "patch must be a power of two"),
+    ({"patch": 16, "latent_width": 4}, "larger than the network's input map"),
+    ({"patch": 2, "architecture": "mlp"}, "conv architecture only"),
 ])
 def test_bad_values_are_refused(changes, message):
     with pytest.raises(ValueError, match=message):

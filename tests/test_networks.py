@@ -26,6 +26,23 @@ def test_shapes(name):
     assert networks.critic(images).shape == (3,)  # one scalar per image
 
 
+def test_patch_folds_pixel_blocks_into_channels_and_back():
+    from acai.networks import DepthToSpace, SpaceToDepth
+
+    images = np.arange(2 * 4 * 4 * 1, dtype=np.float32).reshape(2, 4, 4, 1)
+    folded = np.asarray(SpaceToDepth(2)(images))
+    assert folded.shape == (2, 2, 2, 4)
+    np.testing.assert_array_equal(folded[0, 0, 1], [2, 3, 6, 7])  # the top-right 2x2 block, row by row
+    np.testing.assert_array_equal(np.asarray(DepthToSpace(2)(folded)), images)
+    config = Config(dataset="lines", depth=4, latent_width=2, latent_size=8, patch=4)
+    networks = ACAINetworks(config)
+    encoder_maps = [layer.output.shape[1] for layer in networks.encoder.layers if "conv" in layer.name]
+    assert max(encoder_maps) == 8  # no conv sees the full 32x32 image
+    assert networks.encoder(images.repeat(8, 1).repeat(8, 2)).shape == (2, 2, 2, 2)
+    assert networks.decoder(np.zeros((2, 2, 2, 2), np.float32)).shape == (2, 32, 32, 1)
+    assert networks.critic(np.zeros((2, 32, 32, 1), np.float32)).shape == (2,)
+
+
 def test_official_initialisation_and_slope():
     networks = ACAINetworks(PRESETS["mnist256"])
     kernels = [layer for layer in networks.encoder.layers if hasattr(layer, "kernel")]
