@@ -58,8 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--latent-width", type=_positive_int, help="spatial size of the conv latent map")
     train.add_argument("--depth", type=_positive_int, help="filters of the first conv layer")
     train.add_argument("--patch", type=_positive_int,
-                       help="conv: fold patch x patch pixel blocks into channels at the input (and back at the "
-                            "output), so the network works at 32/patch resolution; 1 (default) is the paper's")
+                       help="conv: the encoder and critic fold patch x patch pixel blocks into channels, so they "
+                            "work at 32/patch resolution (the decoder still draws at 32x32); 1 (default) is the paper's")
+    train.add_argument("--decoder-patch", type=_positive_int,
+                       help="conv: the decoder works at 32/decoder_patch and its last conv draws whole blocks; "
+                            "1 (default) is the paper's")
     train.add_argument("--lam", "--lambda", dest="lam", type=float, help="adversarial weight; 0 = plain autoencoder")
     train.add_argument("--gamma", type=float, help="critic regulariser blend in [0, 1]")
     train.add_argument("--lr", type=float, help="Adam learning rate (default 1e-4)")
@@ -122,7 +125,8 @@ def _config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser)
             parser.error(str(error))
     changes = {
         "dataset": args.dataset, "architecture": args.architecture, "latent_size": args.latent_size,
-        "latent_width": args.latent_width, "depth": args.depth, "patch": args.patch, "lam": args.lam, "gamma": args.gamma,
+        "latent_width": args.latent_width, "depth": args.depth, "patch": args.patch,
+        "decoder_patch": args.decoder_patch, "lam": args.lam, "gamma": args.gamma,
         "learning_rate": args.lr, "batch_size": args.batch, "seed": args.seed, "precision": args.precision,
     }
     try:
@@ -178,7 +182,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         given = [flag for flag, value in (("--preset", args.preset), ("--model", args.model), ("--dataset", args.dataset),
                  ("--architecture", args.architecture), ("--latent-size", args.latent_size),
                  ("--latent-width", args.latent_width), ("--depth", args.depth), ("--patch", args.patch),
-                 ("--lr", args.lr),
+                 ("--decoder-patch", args.decoder_patch), ("--lr", args.lr),
                  ("--batch", args.batch), ("--seed", args.seed)) if value is not None]
         if given:
             parser.error(f"--resume continues the checkpoint's own settings; drop {', '.join(given)}")

@@ -32,10 +32,12 @@ class Config:
     depth: int = 16  # filters of the first conv; widths double at each scale
     latent_size: int = 32  # total number of latent units
     latent_width: int = 4  # spatial size of the conv latent map (ignored by mlp)
-    # Side of the pixel blocks the conv encoder (and critic) folds into channels before its first conv,
-    # and the decoder unfolds after its last (space-to-depth / depth-to-space): the network then works at
-    # 32 / patch resolution. 1 is the paper's network; the demo presets use more (docs/DEMO_PRESETS.md).
+    # Side of the pixel blocks the conv encoder and critic fold into channels before their first conv
+    # (space-to-depth): they then work at 32 / patch resolution. decoder_patch: the same for the decoder, whose
+    # last conv then gives each pixel of a 32 / decoder_patch map a whole block (depth-to-space). 1 is the
+    # paper's network; not the paper's otherwise (docs/METHOD.md, docs/DEMO_PRESETS.md).
     patch: int = 1
+    decoder_patch: int = 1
     mlp_width: int = 1000  # hidden width of the MLP variant (the blog-post notebook's: 1000)
     lam: float = 0.5  # lambda, the paper's advweight: weight of the adversarial term
     gamma: float = 0.2  # the paper's reg: blend of input and reconstruction fed to the critic
@@ -60,8 +62,8 @@ class Config:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
                 raise ValueError(f"{name} must be a finite number, got {value!r}")
-        for name in ("depth", "latent_size", "latent_width", "patch", "mlp_width", "batch_size", "seed", "channels",
-                     "codebook_bits", "code_vectors"):
+        for name in ("depth", "latent_size", "latent_width", "patch", "decoder_patch", "mlp_width", "batch_size",
+                     "seed", "channels", "codebook_bits", "code_vectors"):
             if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), numbers.Integral):
                 raise ValueError(f"{name} must be an integer, got {getattr(self, name)!r}")
         if self.dataset not in DATASETS:
@@ -95,26 +97,33 @@ class Config:
             raise ValueError(f"lambda must be >= 0, got {self.lam}")
         if not 0.0 <= self.gamma <= 1.0:
             raise ValueError(f"gamma must lie in [0, 1], got {self.gamma}")
-        if self.patch < 1 or self.patch & (self.patch - 1) or self.patch > IMAGE_SIZE:
-            raise ValueError(f"patch must be a power of two from 1 to {IMAGE_SIZE}, got {self.patch}")
-        if self.architecture != "conv" and self.patch != 1:
-            raise ValueError("patch applies to the conv architecture only")
+        for name in ("patch", "decoder_patch"):
+            value = getattr(self, name)
+            if value < 1 or value & (value - 1) or value > IMAGE_SIZE:
+                raise ValueError(f"{name} must be a power of two from 1 to {IMAGE_SIZE}, got {value}")
+            if self.architecture != "conv" and value != 1:
+                raise ValueError(f"{name} applies to the conv architecture only")
         if self.architecture == "conv":
             width = self.latent_width
             if width < 1 or IMAGE_SIZE % width or (IMAGE_SIZE // width) & (IMAGE_SIZE // width - 1):
                 raise ValueError(f"latent_width must be a power of two dividing {IMAGE_SIZE}, got {width}")
-            if width > IMAGE_SIZE // self.patch:
-                raise ValueError(f"latent_width {width} is larger than the network's input map "
-                                 f"{IMAGE_SIZE // self.patch} (patch {self.patch})")
+            if width > IMAGE_SIZE // max(self.patch, self.decoder_patch):
+                raise ValueError(f"latent_width {width} is larger than the map of 32 / patch pixels "
+                                 f"(patch {self.patch}, decoder_patch {self.decoder_patch})")
             if self.latent_size % (width * width):
                 raise ValueError(
                     f"latent_size {self.latent_size} is not a multiple of latent_width^2 = {width * width}"
                 )
 
     @property
-    def scales(self) -> int:
-        """Number of 2x down-samplings between the network's input map (32 / patch) and the latent map."""
+    def encoder_scales(self) -> int:
+        """Number of 2x down-samplings between the encoder's (and critic's) input map, 32 / patch, and the latent."""
         return int(round(math.log2(IMAGE_SIZE // self.patch // self.latent_width)))
+
+    @property
+    def decoder_scales(self) -> int:
+        """Number of 2x up-samplings between the latent map and the decoder's last map, 32 / decoder_patch."""
+        return int(round(math.log2(IMAGE_SIZE // self.decoder_patch // self.latent_width)))
 
     @property
     def latent_channels(self) -> int:

@@ -174,11 +174,11 @@ def _conv_encoder_stack(inputs, config: Config, output_channels: int):
     if config.patch > 1:
         inputs = SpaceToDepth(config.patch)(inputs)
     x = _conv(config.depth, kernel=1)(inputs)
-    for scale in range(config.scales):
+    for scale in range(config.encoder_scales):
         for _ in range(2):
             x = _leaky()(_conv(config.depth << scale)(x))
         x = layers.AveragePooling2D(2, dtype=_compute_policy.get())(x)
-    x = _leaky()(_conv(config.depth << config.scales)(x))
+    x = _leaky()(_conv(config.depth << config.encoder_scales)(x))
     return _conv(output_channels, output=True)(x)
 
 
@@ -206,14 +206,15 @@ def build_encoder(config: Config) -> keras.Model:
 
 def _conv_decoder_stack(x, config: Config):
     """Per scale (coarsest first) two 3x3 conv + LeakyReLU and 2x nearest upsampling; two 3x3 convs, linear
-    [; depth-to-space when patch > 1: the last conv gives each pixel of the map a patch x patch block]."""
-    for scale in reversed(range(config.scales)):
+    [; depth-to-space when decoder_patch > 1: the last conv gives each pixel of the map a whole block]."""
+    for scale in reversed(range(config.decoder_scales)):
         for _ in range(2):
             x = _leaky()(_conv(config.depth << scale)(x))
         x = layers.UpSampling2D(2, interpolation="nearest", dtype=_compute_policy.get())(x)
     x = _leaky()(_conv(config.depth)(x))
-    if config.patch > 1:
-        return DepthToSpace(config.patch)(_conv(config.channels * config.patch ** 2, output=True)(x))
+    if config.decoder_patch > 1:
+        block = config.decoder_patch
+        return DepthToSpace(block)(_conv(config.channels * block ** 2, output=True)(x))
     return _conv(config.channels, output=True)(x)
 
 

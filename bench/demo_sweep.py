@@ -31,12 +31,13 @@ from acai.race import Race
 
 
 def candidate(name: str) -> Config:
-    """Parse a candidate name: conv-d{depth}-w{latent_width}-l{latent}-lr{lr}[-b{batch}][-p{patch}] or
+    """Parse a candidate name: conv-d{depth}-w{latent_width}-l{latent}-lr{lr}[-b{batch}][-p{patch}][-q{decoder
+    patch}] or
     mlp-w{width}-l{latent}-lr{lr}[-b{batch}]."""
     parts = name.replace("e-", "e_").split("-")  # 1e-3 holds a dash
     values = {}
     for part in parts[1:]:
-        for prefix in ("lr", "d", "w", "l", "b", "p"):
+        for prefix in ("lr", "d", "w", "l", "b", "p", "q"):
             if part.startswith(prefix):
                 text = part[len(prefix):].replace("e_", "e-")
                 values[prefix] = float(text) if prefix == "lr" else int(text)
@@ -45,7 +46,8 @@ def candidate(name: str) -> Config:
             "latent_size": values["l"]}
     if parts[0] == "mlp":
         return Config(architecture="mlp", mlp_width=values["w"], **base)
-    return Config(architecture="conv", depth=values["d"], latent_width=values["w"], patch=values.get("p", 1), **base)
+    return Config(architecture="conv", depth=values["d"], latent_width=values["w"], patch=values.get("p", 1),
+                  decoder_patch=values.get("q", 1), **base)
 
 
 # The candidates of docs/DEMO_PRESETS.md, in the order they were tried (two rounds; the second
@@ -59,8 +61,9 @@ COARSE = [
     "conv-d8-w4-l64-lr2e-3-b16", "conv-d8-w4-l128-lr2e-3-b32", "conv-d4-w4-l64-lr2e-3-b16",
     "conv-d4-w4-l128-lr2e-3-b32", "conv-d16-w4-l64-lr2e-3-b32", "conv-d8-w4-l64-lr1.5e-3-b32",
     # third round: networks that fold pixel blocks into channels (patch 2, 4, 8) and never see the 32x32 map
-    "conv-d16-w2-l64-lr3e-4-p4", "conv-d16-w2-l64-lr1e-4-p4", "conv-d16-w2-l64-lr3e-4-p8", "conv-d16-w2-l64-lr1e-3-p4",
-    "conv-d16-w2-l64-lr3e-4-p2", "conv-d8-w4-l64-lr2e-3-b32-p2", "conv-d16-w2-l64-lr1e-3-p2",
+    "conv-d16-w2-l64-lr3e-4-p4-q4", "conv-d16-w2-l64-lr1e-4-p4-q4", "conv-d16-w2-l64-lr3e-4-p8-q8",
+    "conv-d16-w2-l64-lr1e-3-p4-q4", "conv-d16-w2-l64-lr3e-4-p2-q2", "conv-d8-w4-l64-lr2e-3-b32-p2-q2",
+    "conv-d16-w2-l64-lr1e-3-p2-q2",
 ]
 
 

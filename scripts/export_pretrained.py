@@ -62,8 +62,8 @@ def from_scratch_command(config, steps: int, name: str) -> str:
     options = [f"--dataset {config.dataset}", f"--architecture {config.architecture}", f"--latent-size {config.latent_size}"]
     if config.architecture == "conv":
         options += [f"--depth {config.depth}", f"--latent-width {config.latent_width}"]
-        if config.patch != 1:
-            options.append(f"--patch {config.patch}")
+        options += [f"--{flag} {value}" for flag, value in (("patch", config.patch), ("decoder-patch", config.decoder_patch))
+                    if value != 1]
     if config.model != "acai":
         options.insert(0, f"--model {config.model}")
     else:

@@ -34,6 +34,7 @@ def test_train_then_eval(tmp_path):
     (["train", "--steps", "-4"], "must be >= 0"),
     (["train", "--resume"], "--resume needs --out"),
     (["train", "--patch", "3"], "patch must be a power of two"),
+    (["train", "--decoder-patch", "64"], "decoder_patch must be a power of two"),
     (["eval", "/nonexistent/folder"], "not a checkpoint folder"),
     (["train", "--lr", "nan"], "learning_rate must be a finite number"),
     (["train", "--lr=-1e-4"], "learning_rate must be positive"),

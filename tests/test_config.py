@@ -5,11 +5,14 @@ from acai.config import PRESETS, Config, default_config
 
 def test_derived_values():
     config = PRESETS["lines32"]
-    assert config.scales == 4 and config.latent_channels == 16 and config.latent_shape == (2, 2, 16)
+    assert config.encoder_scales == config.decoder_scales == 4
+    assert config.latent_channels == 16 and config.latent_shape == (2, 2, 16)
     assert PRESETS["mnist32"].latent_shape == (4, 4, 2)
     assert PRESETS["mnist_mlp"].latent_shape == (32,)
     assert Config(lam=0).is_baseline and not Config().is_baseline
-    assert Config(latent_width=2, latent_size=64, patch=4).scales == 2  # 32 / 4 = 8 -> 4 -> 2
+    patched = Config(latent_width=2, latent_size=64, patch=4)
+    assert (patched.encoder_scales, patched.decoder_scales) == (2, 4)  # 32 / 4 = 8 -> 4 -> 2; 2 -> ... -> 32
+    assert patched.replace(decoder_patch=2).decoder_scales == 3
 
 
 def test_paper_defaults():
@@ -34,7 +37,9 @@ def test_paper_defaults():
     ({"batch_size": 64.0}, "batch_size must be an integer"),
     ({"depth": True}, "depth must be an integer"),
     ({"patch": 3}, "patch must be a power of two"),
-    ({"patch": 16, "latent_width": 4}, "larger than the network's input map"),
+    ({"patch": 16, "latent_width": 4}, "larger than the map of 32 / patch pixels"),
+    ({"decoder_patch": 16, "latent_width": 4}, "larger than the map of 32 / patch pixels"),
+    ({"decoder_patch": 6}, "decoder_patch must be a power of two"),
     ({"patch": 2, "architecture": "mlp"}, "conv architecture only"),
 ])
 def test_bad_values_are_refused(changes, message):

@@ -36,11 +36,17 @@ def test_patch_folds_pixel_blocks_into_channels_and_back():
     np.testing.assert_array_equal(np.asarray(DepthToSpace(2)(folded)), images)
     config = Config(dataset="lines", depth=4, latent_width=2, latent_size=8, patch=4)
     networks = ACAINetworks(config)
-    encoder_maps = [layer.output.shape[1] for layer in networks.encoder.layers if "conv" in layer.name]
-    assert max(encoder_maps) == 8  # no conv sees the full 32x32 image
+
+    def conv_maps(model):
+        return [layer.output.shape[1] for layer in model.layers if "conv" in layer.name]
+
+    assert max(conv_maps(networks.encoder)) == max(conv_maps(networks.critic)) == 8  # neither sees the 32x32 map
+    assert max(conv_maps(networks.decoder)) == 32  # the decoder draws at full resolution
     assert networks.encoder(images.repeat(8, 1).repeat(8, 2)).shape == (2, 2, 2, 2)
-    assert networks.decoder(np.zeros((2, 2, 2, 2), np.float32)).shape == (2, 32, 32, 1)
     assert networks.critic(np.zeros((2, 32, 32, 1), np.float32)).shape == (2,)
+    folded_decoder = ACAINetworks(config.replace(decoder_patch=2)).decoder
+    assert max(conv_maps(folded_decoder)) == 16
+    assert folded_decoder(np.zeros((2, 2, 2, 2), np.float32)).shape == (2, 32, 32, 1)
 
 
 def test_official_initialisation_and_slope():
