@@ -42,7 +42,7 @@ plain autoencoder's value over ACAI's: above 1, ACAI's interpolations look more 
 
 def _preset_label(name: str) -> str:
     config = PRESETS[name]
-    kind = "demo: small and fast" if name.startswith("demo") else "the paper's model"
+    kind = "demo: faster, not the paper's" if name.startswith("demo") else "the paper's model"
     return f"{name} ({kind}; {state.DATASET_LABELS[config.dataset]}, {config.architecture})"
 
 
