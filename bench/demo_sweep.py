@@ -4,6 +4,7 @@ lines Mean Distance fall to a third of the plain autoencoder's soonest, counted 
     python bench/demo_sweep.py --seconds 150 --eval-every 50 --out docs/results/demo-sweep.json
     python bench/demo_sweep.py --candidates conv-d8-w4-l64-lr2e-3-b32 --seeds 0 1 2 --seconds 180
     python bench/demo_sweep.py --table          # the Markdown table of docs/DEMO_PRESETS.md
+    python bench/demo_sweep.py --speed --candidates conv-d16-w2-l64-lr1e-4 conv-d16-w2-l64-lr1e-4-p4
 
 (one trial at a time, with nothing else running: a trial's seconds are the point, and both models of a
 race train in two threads over both cores, as in the app and the CLI.)
@@ -84,6 +85,15 @@ def race_once(config: Config, dataset, seconds: float, eval_every: int) -> dict:
     }
 
 
+def pair_steps_per_second(config: Config, dataset, steps: int = 200) -> float:
+    """Race steps per second of both models, without evaluations, past compilation (the first 20 steps)."""
+    race = Race(config, dataset, eval_every=10**9)
+    race.advance(20)
+    started = time.perf_counter()
+    race.advance(steps)
+    return steps / (time.perf_counter() - started)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--candidates", nargs="*", default=COARSE)
@@ -92,6 +102,7 @@ def main() -> None:
     parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--out", type=Path, default=Path("docs/results/demo-sweep.json"))
     parser.add_argument("--table", action="store_true", help="only print the table of --out")
+    parser.add_argument("--speed", action="store_true", help="only print each candidate's pair steps/s (no race)")
     args = parser.parse_args()
     if args.table:
         print(markdown_table(json.loads(args.out.read_text())))
@@ -99,6 +110,10 @@ def main() -> None:
     rate = matmul_rate()
     print(f"{machine_description()}; float32 matmul {rate / 1e9:.0f} GFLOP/s", flush=True)
     dataset = load_dataset("lines")
+    if args.speed:
+        for name in args.candidates:
+            print(f"{name:<34} {pair_steps_per_second(candidate(name), dataset):6.1f} pair steps/s", flush=True)
+        return
     results = json.loads(args.out.read_text()) if args.out.exists() else {"trials": []}
     for name in args.candidates:
         for seed in args.seeds:

@@ -18,6 +18,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
 
 from acai import checkpoints, evaluation, reports  # noqa: E402
+from acai.config import Config  # noqa: E402
 from acai.data import load_dataset  # noqa: E402
 from acai.training import history_columns_for  # noqa: E402
 
@@ -68,6 +69,10 @@ def from_scratch_command(config, steps: int, name: str) -> str:
         options.insert(0, f"--model {config.model}")
     else:
         options += [f"--lam {config.lam:g}", f"--gamma {config.gamma:g}"]
+    default = Config()  # the CLI's defaults (the paper's learning rate and batch)
+    options += [f"--{flag} {value:g}" for flag, value, usual in (("lr", config.learning_rate, default.learning_rate),
+                                                               ("batch", config.batch_size, default.batch_size))
+                if value != usual]
     options += [f"--seed {config.seed}", f"--steps {steps}"]
     if config.dataset == "lines":
         options.append("--eval-every 500")
@@ -107,6 +112,9 @@ def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | 
         evaluations=checkpoint.evaluations, metrics=metrics, card=card)
     hours = card.get("wall_seconds", 0) / 3600
     shape = f" = {config.latent_width}x{config.latent_width}x{config.latent_channels}" if config.architecture == "conv" else ""
+    folds = [f"{part} {value}" for part, value in (("patch", config.patch), ("decoder_patch", config.decoder_patch))
+             if value != 1]  # not the paper's network: docs/METHOD.md, "Patches"
+    shape += f"; {', '.join(folds)}" if folds else ""
     table = "\n".join(f"| {name} | {value:.6g} |" for name, value in metrics.items())
     arithmetic = ("float32" if trained_in == "float32" else
                   f"{trained_in} in its last training call (docs/METHOD.md); computes in float32 as shipped")
