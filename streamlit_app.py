@@ -5,15 +5,11 @@ the model behind a spinner, so the first paint comes seconds sooner (docs/BENCHM
 
 import os
 
-from acai.machine import usable_cores
-
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: no C++ log spam
-# TensorFlow's two thread pools are process-wide: every session's training shares them, so concurrent
-# trainings add Python threads, not compute threads. Sized to the cores this process may use (a container's
-# CPU quota included, which TensorFlow would not see), they cannot oversubscribe the machine.
-os.environ.setdefault("TF_NUM_INTRAOP_THREADS", str(usable_cores()))
-os.environ.setdefault("TF_NUM_INTEROP_THREADS", str(usable_cores()))
 
+# TensorFlow's two thread pools are process-wide: every session's training shares them, so concurrent
+# trainings add Python threads, not compute threads. Importing `acai` sizes them to the cores this process
+# may use (a container's CPU quota included, which TensorFlow would not see; acai.machine.thread_defaults).
 import streamlit as st  # noqa: E402
 
 from explorer import presentation, slots, state, views  # noqa: E402

@@ -22,6 +22,28 @@ def usable_cores(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
     return cores
 
 
+def thread_defaults(cores: int | None = None) -> dict[str, str]:
+    """TensorFlow's process-wide thread pools for this machine: inter-op threads = the usable cores,
+    intra-op threads = half of them (at least one).
+
+    With one thread per op on a 2-core machine, the ops of an ACAI step that do not depend on each other (its
+    two decodes, its two critic passes, their gradients) and a race's two models run side by side, one per
+    core, instead of every small convolution being split over both cores and waiting for its slower half.
+    Measured on 2 cores (docs/BENCHMARKS.md): a race trains 18% faster, one model as fast (lines32) or 16%
+    faster (demo-lines). Not measured on more cores.
+    """
+    cores = cores or usable_cores()
+    return {"TF_NUM_INTEROP_THREADS": str(cores), "TF_NUM_INTRAOP_THREADS": str(max(1, cores // 2))}
+
+
+def apply_thread_defaults() -> None:
+    """Put thread_defaults() into the environment wherever the variable is not set already (a user's own
+    setting wins). TensorFlow reads them when its runtime starts, at the first op: importing `acai` calls
+    this, so the CLI, the app, the benches and the tests all train with the same pools."""
+    for name, value in thread_defaults().items():
+        os.environ.setdefault(name, value)
+
+
 def machine_description() -> str:
     """The CPU, and how many of its cores this process may use (fewer when pinned with taskset)."""
     total = os.cpu_count()
@@ -31,22 +53,25 @@ def machine_description() -> str:
 
 
 def matmul_rate(sizes: tuple[int, ...] = (512, 1024, 2048), repeats: int = 3, seconds: float = 0.5) -> float:
-    """The machine's practical float32 peak in FLOP/s: the best rate of a compiled square matmul over
-    several sizes and repeats (one size and one run understate it when the cache or a neighbour
-    disturbs that run)."""
+    """The machine's practical float32 peak in FLOP/s, all usable cores together: the best rate of a compiled
+    square matmul over several sizes and repeats (one size and one run understate it when the cache or a
+    neighbour disturbs that run). One independent matmul per usable core in each call, so the rate is the
+    whole machine's whatever the intra-op threads (thread_defaults gives each op one thread on 2 cores)."""
     import tensorflow as tf
 
-    multiply = tf.function(lambda x, y: tf.matmul(x, y))
+    copies = usable_cores()
+    multiply = tf.function(lambda xs, ys: [tf.matmul(x, y)[0, 0] for x, y in zip(xs, ys)])
     best = 0.0
     for size in sizes:
-        a, b = tf.random.normal([size, size]), tf.random.normal([size, size])
-        multiply(a, b).numpy()  # compile and warm up
+        xs = [tf.random.normal([size, size]) for _ in range(copies)]
+        ys = [tf.random.normal([size, size]) for _ in range(copies)]
+        [value.numpy() for value in multiply(xs, ys)]  # compile and warm up
         for _ in range(repeats):
             count, started = 0, time.perf_counter()
             while time.perf_counter() - started < seconds:
-                multiply(a, b).numpy()
+                [value.numpy() for value in multiply(xs, ys)]
                 count += 1
-            best = max(best, 2 * size**3 * count / (time.perf_counter() - started))
+            best = max(best, 2 * size**3 * copies * count / (time.perf_counter() - started))
     return best
 
 

@@ -85,6 +85,31 @@ def race_once(config: Config, dataset, seconds: float, eval_every: int) -> dict:
     }
 
 
+def forward_macs(model) -> int:
+    """Multiply-adds of one image through a Keras functional model's convolutions and dense layers."""
+    import keras
+
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Conv2D):
+            _, height, width, out_channels = layer.output.shape
+            total += height * width * layer.kernel_size[0] * layer.kernel_size[1] * layer.input.shape[-1] * out_channels
+        elif isinstance(layer, keras.layers.Dense):
+            total += layer.input.shape[-1] * layer.units
+    return total
+
+
+def pair_step_gflop(config: Config) -> float:
+    """About the FLOPs of one race step (both models): per image the ACAI step runs the encoder once, the
+    decoder twice (reconstruction, interpolation) and the critic twice; backward costs about twice forward."""
+    from acai.networks import ACAINetworks
+
+    networks = ACAINetworks(config, seed=0)
+    per_image = (forward_macs(networks.encoder) + 2 * forward_macs(networks.decoder)
+                 + 2 * forward_macs(networks.critic))
+    return 2 * 3 * per_image * config.batch_size * 2 / 1e9  # 2 FLOPs per multiply-add; x 3 forward + backward
+
+
 def pair_steps_per_second(config: Config, dataset, steps: int = 200) -> float:
     """Race steps per second of both models, without evaluations, past compilation (the first 20 steps)."""
     race = Race(config, dataset, eval_every=10**9)
@@ -112,7 +137,9 @@ def main() -> None:
     dataset = load_dataset("lines")
     if args.speed:
         for name in args.candidates:
-            print(f"{name:<34} {pair_steps_per_second(candidate(name), dataset):6.1f} pair steps/s", flush=True)
+            speed, gflop = pair_steps_per_second(candidate(name), dataset), pair_step_gflop(candidate(name))
+            print(f"{name:<34} {speed:6.1f} pair steps/s; about {gflop:5.1f} GFLOP per pair step, "
+                  f"{speed * gflop:4.0f} GFLOP/s ({speed * gflop / (rate / 1e9):.0%} of the matmul rate)", flush=True)
         return
     results = json.loads(args.out.read_text()) if args.out.exists() else {"trials": []}
     for name in args.candidates:

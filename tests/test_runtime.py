@@ -66,3 +66,25 @@ def test_settling_the_heap_puts_todays_objects_out_of_the_collectors_reach():
         assert gc.get_freeze_count() > 0  # walked by no later collection
     finally:
         gc.unfreeze()
+
+
+def test_importing_acai_sizes_tensorflows_thread_pools_unless_the_environment_does():
+    """One intra-op thread per two cores (acai.machine.thread_defaults), set before TensorFlow starts; a
+    variable the user set wins. Checked in fresh interpreters."""
+    import os
+    import subprocess
+    import sys
+
+    from acai.machine import thread_defaults
+
+    assert thread_defaults(1) == {"TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1"}
+    assert thread_defaults(2) == {"TF_NUM_INTEROP_THREADS": "2", "TF_NUM_INTRAOP_THREADS": "1"}
+    assert thread_defaults(8) == {"TF_NUM_INTEROP_THREADS": "8", "TF_NUM_INTRAOP_THREADS": "4"}
+    code = "import os, acai; print(os.environ['TF_NUM_INTEROP_THREADS'], os.environ['TF_NUM_INTRAOP_THREADS'])"
+    clean = {key: value for key, value in os.environ.items() if not key.startswith("TF_NUM_")}
+    chosen = subprocess.run([sys.executable, "-c", code], env=clean, capture_output=True, text=True, check=True)
+    expected = thread_defaults()
+    assert chosen.stdout.split() == [expected["TF_NUM_INTEROP_THREADS"], expected["TF_NUM_INTRAOP_THREADS"]]
+    mine = subprocess.run([sys.executable, "-c", code], env={**clean, "TF_NUM_INTRAOP_THREADS": "3"},
+                          capture_output=True, text=True, check=True)
+    assert mine.stdout.split() == [expected["TF_NUM_INTEROP_THREADS"], "3"]
