@@ -85,29 +85,11 @@ def race_once(config: Config, dataset, seconds: float, eval_every: int) -> dict:
     }
 
 
-def forward_macs(model) -> int:
-    """Multiply-adds of one image through a Keras functional model's convolutions and dense layers."""
-    import keras
-
-    total = 0
-    for layer in model.layers:
-        if isinstance(layer, keras.layers.Conv2D):
-            _, height, width, out_channels = layer.output.shape
-            total += height * width * layer.kernel_size[0] * layer.kernel_size[1] * layer.input.shape[-1] * out_channels
-        elif isinstance(layer, keras.layers.Dense):
-            total += layer.input.shape[-1] * layer.units
-    return total
-
-
 def pair_step_gflop(config: Config) -> float:
-    """About the FLOPs of one race step (both models): per image the ACAI step runs the encoder once, the
-    decoder twice (reconstruction, interpolation) and the critic twice; backward costs about twice forward."""
-    from acai.networks import ACAINetworks
+    """About the FLOPs of one race step, both models (bench/train_throughput.py counts them per image)."""
+    from train_throughput import step_flops_per_image
 
-    networks = ACAINetworks(config, seed=0)
-    per_image = (forward_macs(networks.encoder) + 2 * forward_macs(networks.decoder)
-                 + 2 * forward_macs(networks.critic))
-    return 2 * 3 * per_image * config.batch_size * 2 / 1e9  # 2 FLOPs per multiply-add; x 3 forward + backward
+    return step_flops_per_image(config) * config.batch_size * 2 / 1e9
 
 
 def pair_steps_per_second(config: Config, dataset, steps: int = 200) -> float:
