@@ -55,11 +55,15 @@ def machine_description() -> str:
 def matmul_rate(sizes: tuple[int, ...] = (512, 1024, 2048), repeats: int = 3, seconds: float = 0.5) -> float:
     """The machine's practical float32 peak in FLOP/s, all usable cores together: the best rate of a compiled
     square matmul over several sizes and repeats (one size and one run understate it when the cache or a
-    neighbour disturbs that run). One independent matmul per usable core in each call, so the rate is the
-    whole machine's whatever the intra-op threads (thread_defaults gives each op one thread on 2 cores)."""
+    neighbour disturbs that run). Each call runs as many independent matmuls as it takes to fill the usable
+    cores with TensorFlow's intra-op threads (thread_defaults gives each op one thread on 2 cores), so the
+    rate is the whole machine's whatever that setting."""
     import tensorflow as tf
 
-    copies = usable_cores()
+    cores = usable_cores()
+    setting = os.environ.get("TF_NUM_INTRAOP_THREADS", "")
+    threads_per_op = int(setting) if setting.isdigit() and int(setting) > 0 else cores
+    copies = max(1, cores // threads_per_op)
     multiply = tf.function(lambda xs, ys: [tf.matmul(x, y)[0, 0] for x, y in zip(xs, ys)])
     best = 0.0
     for size in sizes:
