@@ -188,7 +188,7 @@ PRESETS: dict[str, Config] = {
 # Demo presets for live races on a CPU: the paper's losses and step, chosen by bench/demo_sweep.py
 # (docs/DEMO_PRESETS.md) so that ACAI pulls ahead of the plain autoencoder within minutes rather than a
 # quarter of an hour. demo-lines is the paper's lines network whose encoder and critic read 4x4 pixel blocks
-# (2.6x faster steps), at 3x the paper's learning rate; the image presets (not swept) are half as wide
+# (2.6-3.3x faster steps), at 3x the paper's learning rate; the image presets (not swept) are half as wide
 # (depth 8) at 10x the learning rate. Not the paper's settings.
 DEMO_PRESETS: dict[str, Config] = {
     "demo-lines": Config(dataset="lines", depth=16, latent_width=2, latent_size=64, patch=4, learning_rate=3e-4),
