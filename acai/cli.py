@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--quick", action="store_true", help="smaller samples (seconds instead of minutes)")
     evaluate.add_argument("--json", type=Path, help="where to write the metrics (default FOLDER/metrics.json)")
     evaluate.add_argument("--data-dir")
+
+    critic = commands.add_parser(
+        "critic", help="what an ACAI critic tells its autoencoder: its outputs and the two gradients' sizes")
+    critic.add_argument("folders", type=Path, nargs="+", help="checkpoint folders (e.g. one run's copies over time)")
+    critic.add_argument("--batches", type=_positive_int, default=16, help="test batches to measure on (default 16)")
+    critic.add_argument("--data-dir")
     return parser
 
 
@@ -287,6 +293,43 @@ def format_table(metrics: dict[str, float]) -> str:
     return "\n".join(f"{name:<{width}}  {value:.6g}" for name, value in metrics.items())
 
 
+CRITIC_COLUMNS = (("step", "step", "{:.0f}"), ("on mix", "critic_on_mix_mean", "{:.3f}"),
+                  ("sd", "critic_on_mix_sd", "{:.3f}"), ("corr alpha", "alpha_correlation", "{:.2f}"),
+                  ("on blend", "critic_on_blend_mean", "{:.3f}"), ("alpha loss", "critic_alpha", "{:.4f}"),
+                  ("real loss", "critic_real", "{:.4f}"), ("|grad rec|", "reconstruction_gradient", "{:.3g}"),
+                  ("|grad adv|", "adversarial_gradient", "{:.3g}"), ("adv/rec", "gradient_ratio", "{:.3g}"),
+                  ("cosine", "gradient_cosine", "{:.2f}"))
+
+
+def _critic(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from acai import checkpoints, diagnostics
+    from acai.data import DatasetError, load_dataset
+
+    constant = diagnostics.constant_critic()
+    print(f"a critic that ignores its input at best outputs {constant['output']:g}: alpha loss "
+          f"{constant['critic_alpha']:.4f}, real loss {constant['critic_real']:.4f}; |grad adv| is lambda times "
+          "the adversarial term's gradient on the autoencoder's weights, |grad rec| the reconstruction's")
+    print("  ".join(f"{title:>10}" for title, _, _ in CRITIC_COLUMNS) + "  folder")
+    for folder in args.folders:
+        try:
+            checkpoint = checkpoints.load_checkpoint(folder, precision="float32")
+            config = checkpoint.config
+            if checkpoint.networks.critic is None:
+                parser.error(f"{folder} is a {config.model} model: only ACAI and the plain autoencoder have a critic")
+            dataset = load_dataset(config.dataset, data_dir=args.data_dir, seed=config.seed)
+        except (checkpoints.CheckpointError, DatasetError) as error:
+            parser.error(str(error))
+        images = dataset.x_test[: args.batches * config.batch_size]
+        try:
+            report = diagnostics.critic_report(checkpoint.networks, images, config.batch_size, config.lam, config.gamma)
+        except ValueError as error:
+            parser.error(f"{folder}: {error}")
+        report["step"] = checkpoint.step
+        print("  ".join(f"{form.format(report[key]):>10}" for _, key, form in CRITIC_COLUMNS) + f"  {folder}",
+              flush=True)
+    return 0
+
+
 def _evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from acai import checkpoints, evaluation
     from acai.data import DatasetError, load_dataset
@@ -318,6 +361,8 @@ def main(argv: list[str] | None = None) -> int:
         return _train(args, parser)
     if args.command == "race":
         return _race(args, parser)
+    if args.command == "critic":
+        return _critic(args, parser)
     if args.command == "reproduce":
         from acai.data import DatasetError
         from acai.reproduce import reproduce

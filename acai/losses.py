@@ -117,6 +117,8 @@ class ACAILosses(NamedTuple):
     probe_accuracy: Any
     autoencoder: Any  # reconstruction + lambda * adversarial: minimised by encoder and decoder
     critic: Any  # critic_alpha + critic_real: minimised by the critic
+    critic_on_mix: Any  # d(x_mix), (N,): what acai.diagnostics reads; the trainer does not
+    critic_on_blend: Any  # d(gamma x + (1 - gamma) x_rec), (N,)
 
 
 def acai_losses(networks, images, labels, alpha, lam, gamma) -> ACAILosses:
@@ -144,4 +146,6 @@ def acai_losses(networks, images, labels, alpha, lam, gamma) -> ACAILosses:
         probe_accuracy=probe_accuracy(labels, logits),
         autoencoder=autoencoder_loss(images, reconstructions, critic_on_mix, lam),
         critic=critic_loss(critic_on_mix, alpha, critic_on_blend),
+        critic_on_mix=ops.reshape(critic_on_mix, (-1,)),
+        critic_on_blend=ops.reshape(critic_on_blend, (-1,)),
     )
