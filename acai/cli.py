@@ -118,6 +118,9 @@ def build_parser() -> argparse.ArgumentParser:
         "critic", help="what an ACAI critic tells its autoencoder: its outputs and the two gradients' sizes")
     critic.add_argument("folders", type=Path, nargs="+", help="checkpoint folders (e.g. one run's copies over time)")
     critic.add_argument("--batches", type=_positive_int, default=16, help="test batches to measure on (default 16)")
+    critic.add_argument("--lam", "--lambda", type=_positive_float, dest="lam",
+                        help="weigh the adversarial gradient with this lambda instead of the checkpoint's "
+                             "(the plain autoencoder's is 0: --lam 0.5 shows how steep its critic is)")
     critic.add_argument("--data-dir")
     return parser
 
@@ -293,7 +296,7 @@ def format_table(metrics: dict[str, float]) -> str:
     return "\n".join(f"{name:<{width}}  {value:.6g}" for name, value in metrics.items())
 
 
-CRITIC_COLUMNS = (("step", "step", "{:.0f}"), ("on mix", "critic_on_mix_mean", "{:.3f}"),
+CRITIC_COLUMNS = (("step", "step", "{:.0f}"), ("lambda", "lam", "{:g}"), ("on mix", "critic_on_mix_mean", "{:.3f}"),
                   ("sd", "critic_on_mix_sd", "{:.3f}"), ("corr alpha", "alpha_correlation", "{:.2f}"),
                   ("on blend", "critic_on_blend_mean", "{:.3f}"), ("alpha loss", "critic_alpha", "{:.4f}"),
                   ("real loss", "critic_real", "{:.4f}"), ("|grad rec|", "reconstruction_gradient", "{:.3g}"),
@@ -321,10 +324,11 @@ def _critic(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             parser.error(str(error))
         images = dataset.x_test[: args.batches * config.batch_size]
         try:
-            report = diagnostics.critic_report(checkpoint.networks, images, config.batch_size, config.lam, config.gamma)
+            lam = config.lam if args.lam is None else args.lam
+            report = diagnostics.critic_report(checkpoint.networks, images, config.batch_size, lam, config.gamma)
         except ValueError as error:
             parser.error(f"{folder}: {error}")
-        report["step"] = checkpoint.step
+        report.update(step=checkpoint.step, lam=lam)
         print("  ".join(f"{form.format(report[key]):>10}" for _, key, form in CRITIC_COLUMNS) + f"  {folder}",
               flush=True)
     return 0

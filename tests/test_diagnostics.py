@@ -59,7 +59,12 @@ def test_the_critic_command_prints_one_row_per_checkpoint(tiny, tmp_path, capsys
     assert main(["critic", str(tmp_path / "acai"), "--batches", "2"]) == 0
     lines_out = capsys.readouterr().out.splitlines()
     assert "0.125" in lines_out[0] and "adv/rec" in lines_out[1]
-    assert lines_out[2].split()[0] == "7" and lines_out[2].endswith(str(tmp_path / "acai"))
+    row = lines_out[2].split()
+    assert row[:2] == ["7", "0.5"] and row[-1] == str(tmp_path / "acai")
+    checkpoints.save_checkpoint(tmp_path / "ae", networks, config.replace(lam=0.0), 7)
+    assert main(["critic", str(tmp_path / "ae"), str(tmp_path / "ae"), "--batches", "2", "--lam", "0.5"]) == 0
+    ae_rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    assert len(ae_rows) == 2 and ae_rows[0][1] == "0.5" and float(ae_rows[0][9]) > 0  # the baseline's critic slope, at lambda 0.5
 
     vae = Config(dataset="lines", depth=8, latent_width=4, latent_size=32, batch_size=32, model="vae")
     checkpoints.save_checkpoint(tmp_path / "vae", ACAINetworks(vae), vae, 1)
