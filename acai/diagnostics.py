@@ -30,8 +30,9 @@ def constant_critic() -> dict[str, float]:
             "critic_real": output ** 2, "adversarial": output ** 2}
 
 
-def _flat_norm_and_vector(gradients) -> tuple[float, np.ndarray]:
-    flat = np.concatenate([np.reshape(g.numpy() if g is not None else np.zeros(0), -1) for g in gradients])
+def _norm_and_vector(tape, loss, variables) -> tuple[float, np.ndarray]:
+    gradients = tape.gradient(loss, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+    flat = np.concatenate([np.reshape(gradient.numpy(), -1) for gradient in gradients])
     return float(np.linalg.norm(flat)), flat
 
 
@@ -58,14 +59,13 @@ def critic_report(networks, images: np.ndarray, batch_size: int = 64, lam: float
     on_mix, on_blend, alphas, norms = [], [], [], []
     for start in range(0, len(images) - batch_size + 1, batch_size):
         batch = tf.constant(images[start : start + batch_size], tf.float32)
-        alpha = tf.constant(0.5 - np.abs(rng.uniform(size=batch_size) - 0.5), tf.float32)
+        alpha = losses.fold_alpha(tf.constant(rng.uniform(size=batch_size), tf.float32))
         labels = tf.zeros(batch_size, tf.int64)  # the probe's term is not looked at
         with tf.GradientTape(persistent=True) as tape:
             terms = losses.acai_losses(networks, batch, labels, alpha, lam, gamma)
             adversarial = lam * terms.adversarial
-        reconstruction_norm, reconstruction = _flat_norm_and_vector(tape.gradient(terms.reconstruction, variables))
-        adversarial_norm, adversarial_vector = _flat_norm_and_vector(
-            tape.gradient(adversarial, variables, unconnected_gradients=tf.UnconnectedGradients.ZERO))
+        reconstruction_norm, reconstruction = _norm_and_vector(tape, terms.reconstruction, variables)
+        adversarial_norm, adversarial_vector = _norm_and_vector(tape, adversarial, variables)
         del tape
         both = reconstruction_norm * adversarial_norm
         norms.append((reconstruction_norm, adversarial_norm,
