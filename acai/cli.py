@@ -75,6 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--out", type=Path, help="checkpoint folder (default runs/<dataset>-<arch>-<latent>-lam<lambda>)")
     train.add_argument("--resume", action="store_true", help="continue the checkpoint in --out")
     train.add_argument("--checkpoint-every", type=_positive_int, default=500, help="steps between checkpoints")
+    train.add_argument("--keep-every", type=_non_negative_int, default=0,
+                       help="also keep a copy (weights and history, no optimizer state) at every multiple of N steps "
+                            "in OUT-kept/step-N, to follow a long run over time (e.g. with `critic`); 0: none")
     train.add_argument("--eval-every", type=_non_negative_int, default=0,
                        help="steps between live evaluations kept in the history (lines benchmark on 64 pairs, "
                             "or mid-path greyness on images; 0 = off)")
@@ -236,7 +239,8 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                 run.advance(1)  # returns once every worker has joined and the first step is done
             watchdog.cancel()
         diverged = driver.train_and_checkpoint(run, target, args.steps - (run.step - start), card=card,
-                                               checkpoint_every=args.checkpoint_every, command=driver.command_line())
+                                               checkpoint_every=args.checkpoint_every, keep_every=args.keep_every,
+                                               command=driver.command_line())
     if diverged:
         print(f"error: {diverged}", file=sys.stderr)
         return 1

@@ -87,13 +87,15 @@ class TrainingRun:
         """Ask an advance in progress (in another thread) to stop after its current step."""
         self.trainer.stop()
 
-    def save(self, folder: str | os.PathLike, *, card: dict | None = None, metrics: dict | None = None) -> Path:
-        """An ordinary, atomic checkpoint folder that resumes exactly."""
+    def save(self, folder: str | os.PathLike, *, card: dict | None = None, metrics: dict | None = None,
+             optimizer: bool = True) -> Path:
+        """An ordinary, atomic checkpoint folder that resumes exactly (without `optimizer`, a lighter copy
+        without Adam's moments: it loads and evaluates like a shipped model, and resumes with fresh moments)."""
         trainer = self.trainer
         card = {**(card or {}), "wall_seconds": round(self.wall_seconds, 1)}  # the live total, not a card's old one
         return checkpoints.save_checkpoint(
             folder, trainer.networks, trainer.config, trainer.step,
-            optimizer_state=trainer.optimizer_state(), history=trainer.history.as_array(),
+            optimizer_state=trainer.optimizer_state() if optimizer else None, history=trainer.history.as_array(),
             evaluations=self.evaluations, metrics=metrics, card=card,
         )
 
@@ -119,15 +121,24 @@ def command_line() -> str:
 CLI_CHUNK = 10  # steps between progress-bar updates
 
 
+def kept_folder(folder: str | os.PathLike, step: int) -> Path:
+    """Where `train --keep-every` keeps the copy of `folder` at `step`: beside it, <folder>-kept/step-<step>
+    (not inside: every checkpoint replaces its folder whole)."""
+    folder = Path(folder)
+    return folder.parent / f"{folder.name}-kept" / f"step-{step}"
+
+
 def train_and_checkpoint(run: TrainingRun, folder: Path, steps: int, *, card: dict | None = None,
-                         checkpoint_every: int = 500, command: str = "") -> str | None:
+                         checkpoint_every: int = 500, keep_every: int = 0, command: str = "") -> str | None:
     """The command line's loop: train `steps` more steps with a tqdm bar, checkpointing into `folder`
-    every `checkpoint_every` steps and at the end. Returns the divergence message, if any."""
+    every `checkpoint_every` steps and at the end, and keeping a copy without optimizer state at every
+    multiple of `keep_every` (0: none) in kept_folder(folder, step), to follow a long run over time.
+    Returns the divergence message, if any."""
     trainer, card = run.trainer, dict(card or {})
     config = trainer.config
 
-    def save() -> None:
-        run.save(folder, card={
+    def save(into: Path = folder, optimizer: bool = True) -> None:
+        run.save(into, optimizer=optimizer, card={
             **card, "dataset": config.dataset, "steps": trainer.step,
             "training_images": trainer.step * config.batch_size,
             "machine": machine_description(), "command": command or card.get("command", ""),
@@ -140,7 +151,10 @@ def train_and_checkpoint(run: TrainingRun, folder: Path, steps: int, *, card: di
     target, last_saved = trainer.step + steps, trainer.step
     with tqdm(total=steps, unit="step", dynamic_ncols=True) as bar:
         while trainer.step < target:
-            report = run.advance(min(CLI_CHUNK, target - trainer.step))
+            chunk = min(CLI_CHUNK, target - trainer.step)
+            if keep_every:
+                chunk = min(chunk, keep_every - trainer.step % keep_every)  # stop exactly at each multiple
+            report = run.advance(chunk)
             bar.update(report.steps)
             last = trainer.history.last()
             shown = [name for name in trainer.loss_names if not name.startswith("probe")][:3]
@@ -149,6 +163,8 @@ def train_and_checkpoint(run: TrainingRun, folder: Path, steps: int, *, card: di
             if report.diverged:
                 save()
                 return report.diverged
+            if keep_every and report.steps and trainer.step % keep_every == 0:
+                save(kept_folder(folder, trainer.step), optimizer=False)
             if trainer.step - last_saved >= checkpoint_every:
                 save()
                 last_saved = trainer.step

@@ -4,6 +4,7 @@ import sys
 
 import pytest
 
+from acai import checkpoints
 from acai.cli import main
 
 
@@ -14,11 +15,19 @@ def run_cli(*arguments, cwd=None):
 def test_train_then_eval(tmp_path):
     folder = tmp_path / "lines"
     result = run_cli("train", "--dataset", "lines", "--depth", "8", "--latent-width", "4", "--patch", "2",
-                     "--latent-size", "32", "--steps", "20", "--checkpoint-every", "10", "--out", str(folder))
+                     "--latent-size", "32", "--steps", "20", "--checkpoint-every", "10", "--keep-every", "8",
+                     "--out", str(folder))
     assert result.returncode == 0, result.stderr
     assert "img_s=" in result.stderr and "20/20" in result.stderr  # tqdm's bar with losses and speed
     saved = json.loads((folder / "config.json").read_text())
     assert saved["step"] == 20 and saved["config"]["patch"] == 2
+    kept = sorted((tmp_path / "lines-kept").iterdir())
+    assert [path.name for path in kept] == ["step-16", "step-8"]  # exactly at each multiple of 8
+    copy = checkpoints.load_checkpoint(kept[1])
+    assert copy.step == 8 and copy.optimizer_state == {} and len(copy.history) == 8
+    result = run_cli("critic", str(kept[1]), str(kept[0]), "--batches", "1")
+    assert result.returncode == 0, result.stderr
+    assert [line.split()[0] for line in result.stdout.splitlines()[2:]] == ["8", "16"]
     result = run_cli("train", "--out", str(folder), "--resume", "--steps", "10")
     assert result.returncode == 0, result.stderr
     result = run_cli("eval", str(folder), "--quick")
