@@ -317,16 +317,19 @@ def _critic(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
           f"{constant['critic_alpha']:.4f}, real loss {constant['critic_real']:.4f}; |grad adv| is lambda times "
           "the adversarial term's gradient on the autoencoder's weights, |grad rec| the reconstruction's")
     print("  ".join(f"{title:>10}" for title, _, _ in CRITIC_COLUMNS) + "  folder")
+    datasets = {}  # one run's copies share their test set: load it once
     for folder in args.folders:
         try:
             checkpoint = checkpoints.load_checkpoint(folder, precision="float32")
             config = checkpoint.config
             if checkpoint.networks.critic is None:
                 parser.error(f"{folder} is a {config.model} model: only ACAI and the plain autoencoder have a critic")
-            dataset = load_dataset(config.dataset, data_dir=args.data_dir, seed=config.seed)
+            key = (config.dataset, config.seed)
+            if key not in datasets:
+                datasets[key] = load_dataset(config.dataset, data_dir=args.data_dir, seed=config.seed)
         except (checkpoints.CheckpointError, DatasetError) as error:
             parser.error(str(error))
-        images = dataset.x_test[: args.batches * config.batch_size]
+        images = datasets[key].x_test[: args.batches * config.batch_size]
         try:
             lam = config.lam if args.lam is None else args.lam
             report = diagnostics.critic_report(checkpoint.networks, images, config.batch_size, lam, config.gamma)
