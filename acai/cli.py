@@ -179,6 +179,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         except multiworker.ClusterError as error:
             parser.error(str(error))
     from acai import checkpoints, driver
+    from acai.config import note_regularization_change
     from acai.data import DatasetError, load_dataset
     from acai.driver import TrainingRun
     from acai.training import Trainer
@@ -190,7 +191,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             manifest = checkpoints.read_manifest(args.out)
         except checkpoints.CheckpointError as error:
             parser.error(str(error))
-        config = Config.from_dict(manifest["config"])
+        config = saved = Config.from_dict(manifest["config"])
         given = [flag for flag, value in (("--preset", args.preset), ("--model", args.model), ("--dataset", args.dataset),
                  ("--architecture", args.architecture), ("--latent-size", args.latent_size),
                  ("--latent-width", args.latent_width), ("--depth", args.depth), ("--patch", args.patch),
@@ -226,7 +227,8 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except ValueError as error:  # e.g. a batch that does not split over the replicas
         parser.error(str(error))
     run.trainer.set_regularization(config.lam, config.gamma)  # --resume may change lambda and gamma
-    card = checkpoints.read_manifest(folder)["card"] if args.resume else {}
+    card = (note_regularization_change(checkpoints.read_manifest(folder)["card"], run.step, saved, config)
+            if args.resume else {})
     # Only the chief writes the checkpoint folder. The other workers run the same loop (every step is a
     # collective one) and write their copies into a temporary folder, removed when they are done.
     start = run.step

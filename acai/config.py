@@ -216,3 +216,27 @@ def default_config(dataset: str, architecture: str = "conv") -> Config:
     if dataset == "lines":
         return PRESETS["lines32"]
     return Config(dataset=dataset, depth=16, latent_width=4, latent_size=32)
+
+
+def note_regularization_change(card: dict, step: int, before, after) -> dict:
+    """The card, with a record of lambda or gamma changing at `step` (a --resume with new values), so that
+    a model card does not pass a run's last setting off as its whole history."""
+    if all(math.isclose(old, new, rel_tol=1e-6) for old, new in ((before.lam, after.lam), (before.gamma, after.gamma))):
+        return card  # (a float32 round trip may have touched the saved values)
+    change = {"step": step, "lam_before": before.lam, "lam": after.lam, "gamma_before": before.gamma, "gamma": after.gamma}
+    return {**card, "regularization_changes": [*card.get("regularization_changes", []), change]}
+
+
+def setting_history(key: str, last: float, card: dict) -> str:
+    """One regulariser setting ("lam" or "gamma") over a run, from its card: "0.5", or "0.5, then 0.05 from
+    step 34,500" where a resumed run changed it."""
+    changes = [change for change in card.get("regularization_changes", [])
+               if not math.isclose(change[f"{key}_before"], change[key], rel_tol=1e-6)]
+    start = changes[0][f"{key}_before"] if changes else last
+    return f"{start:g}" + "".join(f", then {change[key]:g} from step {change['step']:,}" for change in changes)
+
+
+def describe_regularization(lam: float, gamma: float, card: dict) -> str:
+    """'lambda 0.5, gamma 0.2', or with the run's changes: 'lambda 0.5, then 0.05 from step 34,500; gamma 0.2'."""
+    separator = "; " if card.get("regularization_changes") else ", "
+    return f"lambda {setting_history('lam', lam, card)}{separator}gamma {setting_history('gamma', gamma, card)}"

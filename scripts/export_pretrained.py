@@ -18,7 +18,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
 
 from acai import checkpoints, evaluation, reports  # noqa: E402
-from acai.config import Config  # noqa: E402
+from acai.config import Config, describe_regularization  # noqa: E402
 from acai.data import load_dataset  # noqa: E402
 from acai.training import history_columns_for  # noqa: E402
 
@@ -29,7 +29,7 @@ CARD = """# {name}
 | dataset | {dataset} |
 | architecture | {architecture} (depth {depth}, latent {latent_size}{latent_shape}) |
 | model | {kind} |
-| optimiser | Adam lr {learning_rate:g}, beta (0.9, 0.999), epsilon 1e-8, batch {batch_size} |
+{note_row}| optimiser | Adam lr {learning_rate:g}, beta (0.9, 0.999), epsilon 1e-8, batch {batch_size} |
 | steps / training images | {steps:,} / {images:,} (the paper: 262,144 / 16,777,216) |
 | arithmetic in training | {precision} |
 | wall time | {wall} |
@@ -43,10 +43,11 @@ CARD = """# {name}
 """
 
 
-def model_description(config) -> str:
-    """The card's model row: which autoencoder, with the settings of its regulariser."""
+def model_description(config, card: dict) -> str:
+    """The card's model row: which autoencoder, with the settings of its regulariser (and, for ACAI, when a
+    resumed run changed them)."""
     return {
-        "acai": f"ACAI, lambda {config.lam:g}, gamma {config.gamma:g}",
+        "acai": f"ACAI, {describe_regularization(config.lam, config.gamma, card)}",
         "baseline": "plain autoencoder (ACAI with lambda 0; its critic trained only as a monitor)",
         "dropout": f"dropout autoencoder, keep probability {config.keep_probability:g} on the latent",
         "denoising": f"denoising autoencoder, Gaussian input noise of std {config.noise_std:g}",
@@ -90,9 +91,10 @@ def _same_training(target: Path, checkpoint) -> bool:
 
 
 def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | None = None,
-           recipe: str | None = None) -> None:
+           recipe: str | None = None, note: str | None = None) -> None:
     """`recipe`: how to make this model again, where one `train` call from scratch would not (a run resumed
-    from a shipped model with fresh Adam moments, or in another precision)."""
+    from a shipped model with fresh Adam moments, or in another precision). `note`: a row of the card for
+    what the model row cannot say, such as a setting that changed during training."""
     trained_in = checkpoints.read_manifest(run)["config"].get("precision", "float32")
     checkpoint = checkpoints.load_checkpoint(run, precision="float32")  # shipped models compute as the paper's
     config = checkpoint.config
@@ -106,7 +108,7 @@ def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | 
     else:
         data = load_dataset(config.dataset, seed=config.seed)
         metrics = {"step": checkpoint.step, **evaluation.evaluate(checkpoint.networks, data, quick=quick)}
-    card = dict(checkpoint.card)
+    card = {**checkpoint.card, **({"note": note} if note else {})}
     checkpoints.save_checkpoint(
         target, checkpoint.networks, config, checkpoint.step, history=checkpoint.history,
         evaluations=checkpoint.evaluations, metrics=metrics, card=card)
@@ -119,8 +121,9 @@ def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | 
     arithmetic = ("float32" if trained_in == "float32" else
                   f"{trained_in} in its last training call (docs/METHOD.md); computes in float32 as shipped")
     (target / "README.md").write_text(CARD.format(
-        name=target.name, dataset=config.dataset, architecture=config.architecture, depth=config.depth,
-        latent_size=config.latent_size, latent_shape=shape, kind=model_description(config),
+        name=target.name, note_row=f"| note | {note} |\n" if note else "", dataset=config.dataset,
+        architecture=config.architecture, depth=config.depth,
+        latent_size=config.latent_size, latent_shape=shape, kind=model_description(config, card),
         learning_rate=config.learning_rate, batch_size=config.batch_size, steps=checkpoint.step,
         images=checkpoint.step * config.batch_size, wall=f"{hours:.2f} h",
         precision=arithmetic, machine=card.get("machine", "?"), command=card.get("command", "?"),
@@ -144,14 +147,15 @@ def main() -> None:
                         help="where each model's training-curve PNG goes")
     parser.add_argument("--recipe", help="the commands that make this one run again, for its card (default: one "
                         "`train` call from scratch, which is exact for runs trained in chunks with --resume)")
+    parser.add_argument("--note", help="one more row for its card: what differs from the paper's settings and why")
     args = parser.parse_args()
-    if args.recipe and len(args.runs) != 1:
-        parser.error("--recipe describes one run: export one at a time")
+    if (args.recipe or args.note) and len(args.runs) != 1:
+        parser.error("--recipe and --note describe one run: export one at a time")
     measured = {}
     for path in args.measured:
         measured.update(json.loads(path.read_text()))
     for run in args.runs:
-        export(run, args.into / run.name, args.quick, measured, args.curves, args.recipe)
+        export(run, args.into / run.name, args.quick, measured, args.curves, args.recipe, args.note)
 
 
 if __name__ == "__main__":

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from acai.config import setting_history
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -72,10 +74,12 @@ def mnist_over_training(progress: dict) -> str:
     return _markdown(["model", "step", "linear probe", "K-means clustering", "reconstruction RMSE (0..255)"], rows)
 
 
-def _model(config: dict) -> str:
-    """ACAI with its lambda (0: the plain autoencoder), or the name of another Table 1 model."""
-    model = config.get("model", "acai")
-    return f"acai ({config['lam']:g})" if model == "acai" else model
+def _model(config: dict, card: dict) -> str:
+    """ACAI with its lambda (0: the plain autoencoder; where a resumed run changed it, each value from the
+    step it started at), or the name of another Table 1 model."""
+    if config.get("model", "acai") != "acai":
+        return config["model"]
+    return f"acai ({setting_history('lam', config['lam'], card)})"
 
 
 def cards_table(pretrained: Path) -> str:
@@ -87,7 +91,8 @@ def cards_table(pretrained: Path) -> str:
         c, m, card = manifest["config"], manifest["metrics"], manifest["card"]
         md = _plus_minus(m, "mean_distance", 1e3) if "mean_distance" in m else ""
         rows.append(f"| [{folder.name}](../pretrained/{folder.name}/README.md) | {c['dataset']} | {c['architecture']}, "
-                    f"{c['latent_size']} | {_model(c)} | {manifest['step']:,} | {card.get('wall_seconds', 0) / 60:.0f} min | "
+                    f"{c['latent_size']} | {_model(c, card)} | {manifest['step']:,} | "
+                    f"{card.get('wall_seconds', 0) / 60:.0f} min | "
                     f"{m.get('linear_probe', float('nan')):.2%} | {m.get('clustering', float('nan')):.2%} | {md} |")
     return _markdown(["model", "dataset", "arch, latent", "model (lambda)", "steps", "wall time", "linear probe", "clustering",
                       "MD (x 10^-3)"], rows)

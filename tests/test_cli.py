@@ -28,8 +28,12 @@ def test_train_then_eval(tmp_path):
     result = run_cli("critic", str(kept[1]), str(kept[0]), "--batches", "1")
     assert result.returncode == 0, result.stderr
     assert [line.split()[0] for line in result.stdout.splitlines()[2:]] == ["8", "16"]
-    result = run_cli("train", "--out", str(folder), "--resume", "--steps", "10")
+    result = run_cli("train", "--out", str(folder), "--resume", "--steps", "10", "--lam", "0.25")
     assert result.returncode == 0, result.stderr
+    resumed = json.loads((folder / "config.json").read_text())
+    assert resumed["config"]["lam"] == 0.25  # the card keeps the run's first lambda and when it changed
+    assert [(change["step"], change["lam_before"], change["lam"]) for change in resumed["card"]["regularization_changes"]] \
+        == [(20, 0.5, 0.25)]
     result = run_cli("eval", str(folder), "--quick")
     assert result.returncode == 0, result.stderr
     assert "mean_distance" in result.stdout and "linear_probe" in result.stdout

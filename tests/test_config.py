@@ -1,6 +1,7 @@
+import numpy as np
 import pytest
 
-from acai.config import PRESETS, Config, default_config
+from acai.config import PRESETS, Config, default_config, describe_regularization, note_regularization_change
 
 
 def test_derived_values():
@@ -64,3 +65,14 @@ def test_demo_presets_are_labelled_and_valid():
     demos = [name for name in PRESETS if name.startswith("demo-")]
     assert {"demo-lines", "demo-mnist", "demo-fashion"} <= set(demos)
     assert PRESETS["demo-lines"].dataset == "lines" and PRESETS["demo-mnist"].dataset == "mnist"
+
+
+def test_a_card_keeps_each_change_of_lambda_and_gamma():
+    start = Config(lam=0.5, gamma=0.2)
+    quiet = note_regularization_change({"steps": 10}, 10, start, start.replace(gamma=float(np.float32(0.2))))
+    assert quiet == {"steps": 10}  # a float32 round trip of gamma is no change
+    card = note_regularization_change({}, 34500, start, start.replace(lam=0.05))
+    card = note_regularization_change(card, 40000, start.replace(lam=0.05), start.replace(lam=0.05, gamma=0.3))
+    assert describe_regularization(0.05, 0.3, card) == (
+        "lambda 0.5, then 0.05 from step 34,500; gamma 0.2, then 0.3 from step 40,000")
+    assert describe_regularization(0.5, 0.2, {}) == "lambda 0.5, gamma 0.2"
