@@ -49,7 +49,7 @@ def settle_heap() -> None:
     pretrained model (TensorFlow is loaded by then), which stays for the life of the process, so later
     collections only walk what the sessions allocate since. The price: a frozen object that becomes garbage
     in a reference cycle is never collected. Only models evicted from the app's model cache could (at most
-    16 are kept; pretrained/ ships 8), so none is lost in practice.
+    16 are kept; pretrained/ ships 14), so none is lost in practice.
     """
     gc.collect()
     gc.freeze()
