@@ -46,6 +46,8 @@ CARD = """# {name}
 def model_description(config, card: dict) -> str:
     """The card's model row: which autoencoder, with the settings of its regulariser (and, for ACAI, when a
     resumed run changed them)."""
+    if config.kind == "baseline" and card.get("regularization_changes"):  # ACAI until lambda went to 0
+        return f"ACAI, {describe_regularization(config.lam, config.gamma, card)} (lambda 0: a plain autoencoder)"
     return {
         "acai": f"ACAI, {describe_regularization(config.lam, config.gamma, card)}",
         "baseline": "plain autoencoder (ACAI with lambda 0; its critic trained only as a monitor)",
