@@ -218,7 +218,7 @@ def default_config(dataset: str, architecture: str = "conv") -> Config:
     return Config(dataset=dataset, depth=16, latent_width=4, latent_size=32)
 
 
-def note_regularization_change(card: dict, step: int, before, after) -> dict:
+def note_regularization_change(card: dict, step: int, before: Config, after: Config) -> dict:
     """The card, with a record of lambda or gamma changing at `step` (a --resume with new values), so that
     a model card does not pass a run's last setting off as its whole history."""
     if all(math.isclose(old, new, rel_tol=1e-6) for old, new in ((before.lam, after.lam), (before.gamma, after.gamma))):
