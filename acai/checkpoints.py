@@ -8,8 +8,13 @@ A folder holds:
   history.npz        per-step losses and periodic evaluations (compressed: a shipped model's 11,500
                      rows take about a third of the space)
 
-save_* writes everything into a temporary sibling folder and renames it into place, so a crash
-never leaves a half-written checkpoint behind; the previous one survives until the new one is whole.
+Saving never removes or renames anything acai did not write. save_checkpoint writes everything into a
+staging sibling, `.<name>.tmp-<pid>-<random>`, with config.json last. A new folder is that staging folder
+renamed into place (atomic). An existing checkpoint folder gets the new files moved in one by one with
+config.json last, so any other files a user keeps there (a README, notes) stay. A staging folder that
+holds config.json is a whole checkpoint: if a crash interrupts the moves, the next open of the folder
+finishes them (`recover`); a staging folder without config.json whose writer is gone is removed. A
+folder that exists and is neither empty nor a checkpoint is refused, never written into.
 """
 
 from __future__ import annotations
@@ -80,6 +85,108 @@ def _evaluations_from_arrays(arrays: dict[str, np.ndarray]) -> list[dict[str, fl
     return [{key: float(value[index]) for key, value in columns.items()} for index in range(count)]
 
 
+def _staging_prefix(folder: Path) -> str:
+    return f".{folder.name}.tmp-"
+
+
+def _staging_writer(staging: Path, folder: Path) -> int | None:
+    """The pid that wrote a staging folder, from its name (None: written by an older acai, no pid)."""
+    pid, dash, _ = staging.name[len(_staging_prefix(folder)):].partition("-")
+    return int(pid) if dash and pid.isascii() and pid.isdigit() else None
+
+
+def _alive(pid: int | None) -> bool:
+    """Whether the process that wrote a staging folder still runs (it may still be writing)."""
+    if pid is None:
+        return False
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's live process
+        return True
+    return True
+
+
+def recover(folder: str | os.PathLike) -> list[str]:
+    """Finish or roll back saves into `folder` that a crash interrupted; returns what was done, in words.
+
+    Only acai's own staging siblings of a writer that is gone are touched: one holding config.json is a
+    whole checkpoint and its remaining files are moved into `folder` (finishing the save); one without is
+    a save that never completed and is removed. (`.<name>.old-*` folders, which older versions of acai
+    left when they crashed mid-swap, are put back or removed the same way.)
+    """
+    folder = Path(folder)
+    parent, done = folder.parent, []
+    try:
+        siblings = sorted(parent.iterdir()) if parent.is_dir() else []
+    except OSError:
+        return done
+    for staging in siblings:
+        if not (staging.is_dir() and staging.name.startswith(_staging_prefix(folder))):
+            continue
+        if _alive(_staging_writer(staging, folder)):
+            continue
+        try:
+            if (staging / CONFIG_FILE).is_file():
+                _move_files_in(staging, folder)
+                done.append(f"finished an interrupted save into {folder}")
+            else:
+                shutil.rmtree(staging)
+                done.append(f"removed an unfinished save {staging.name}")
+        except OSError:  # a read-only location: leave it as it is
+            continue
+    for retired in [p for p in siblings if p.is_dir() and p.name.startswith(f".{folder.name}.old-")]:
+        try:
+            if folder.exists():
+                shutil.rmtree(retired)
+            else:
+                os.replace(retired, folder)
+                done.append(f"restored {folder} from an interrupted save")
+        except OSError:
+            continue
+    return done
+
+
+def check_output_folder(folder: str | os.PathLike, *, resume: bool = False) -> Path:
+    """Make sure a training can save into `folder` before it starts; raises CheckpointError saying why not.
+
+    Accepted: a path that does not exist yet (its parents are created), an empty folder, or a checkpoint
+    folder when resuming. Refused: a file, a folder that holds a checkpoint (unless resuming), a folder
+    with anything else in it (nothing of the user's is overwritten), and a place acai cannot write.
+    """
+    folder = Path(folder)
+    if folder.exists() and not folder.is_dir():
+        raise CheckpointError(f"{folder} is a file, not a folder: choose another --out")
+    if folder.is_dir():
+        recover(folder)
+        entries = sorted(p.name for p in folder.iterdir())
+        if (folder / CONFIG_FILE).is_file():
+            if not resume:
+                raise CheckpointError(
+                    f"{folder} already holds a checkpoint; pass --resume to continue it or choose another --out")
+        elif entries:
+            shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+            raise CheckpointError(
+                f"{folder} exists and is not an empty folder or a checkpoint (it holds {shown}); "
+                "acai never writes over what it did not write: choose a new or empty --out")
+    elif resume:
+        raise CheckpointError(f"{folder} is not a checkpoint folder (it does not exist)")
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        probe = Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(folder)}{os.getpid()}-", dir=folder.parent))
+        probe.rmdir()
+        if folder.is_dir():
+            handle, name = tempfile.mkstemp(prefix=".acai-write-test-", dir=folder)
+            os.close(handle)
+            os.unlink(name)
+    except OSError as error:
+        raise CheckpointError(f"cannot write the checkpoint {folder}: {error.strerror or error}") from None
+    return folder
+
+
 def save_checkpoint(
     folder: str | os.PathLike,
     networks,
@@ -95,7 +202,9 @@ def save_checkpoint(
     """Write a checkpoint folder atomically; returns its path."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.tmp-", dir=folder.parent))
+    recover(folder)
+    _refuse_foreign(folder)
+    staging = Path(tempfile.mkdtemp(prefix=f"{_staging_prefix(folder)}{os.getpid()}-", dir=folder.parent))
     try:
         networks.save_weights(staging / WEIGHTS_FILE)
         np.savez(staging / OPTIMIZER_FILE, **(optimizer_state or {}))
@@ -112,22 +221,33 @@ def save_checkpoint(
             "files": {name: _sha256(staging / name) for name in (WEIGHTS_FILE, OPTIMIZER_FILE, HISTORY_FILE)},
         }
         (staging / CONFIG_FILE).write_text(json.dumps(manifest, indent=2, default=float) + "\n")
-        _swap_into_place(staging, folder)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    # From here on the staging folder is a whole checkpoint: an interruption is finished by recover().
+    if folder.exists():
+        _move_files_in(staging, folder)
+    else:
+        os.replace(staging, folder)
     return folder
 
 
-def _swap_into_place(staging: Path, folder: Path) -> None:
-    if not folder.exists():
-        os.replace(staging, folder)
-        return
-    retired = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old-", dir=folder.parent))
-    os.rmdir(retired)
-    os.replace(folder, retired)
-    os.replace(staging, folder)
-    shutil.rmtree(retired, ignore_errors=True)
+def _refuse_foreign(folder: Path) -> None:
+    """Saving may replace acai's own files only: refuse a file, or a non-empty folder without a checkpoint."""
+    if folder.exists() and not folder.is_dir():
+        raise CheckpointError(f"{folder} is a file, not a checkpoint folder; nothing was written")
+    if folder.is_dir() and not (folder / CONFIG_FILE).is_file() and any(folder.iterdir()):
+        raise CheckpointError(f"{folder} holds files that are not an acai checkpoint; nothing was written")
+
+
+def _move_files_in(staging: Path, folder: Path) -> None:
+    """Move a whole staging checkpoint's files into `folder`, config.json last, replacing only those files;
+    safe to repeat after an interruption (files already moved are simply no longer in `staging`)."""
+    folder.mkdir(exist_ok=True)
+    for name in (WEIGHTS_FILE, OPTIMIZER_FILE, HISTORY_FILE, CONFIG_FILE):
+        if (staging / name).exists():
+            os.replace(staging / name, folder / name)
+    shutil.rmtree(staging, ignore_errors=True)
 
 
 def update_metadata(folder: str | os.PathLike, metrics: dict[str, Any] | None = None,
@@ -158,6 +278,7 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     """config.json, checked for format version and required keys."""
     folder = Path(folder)
     path = folder / CONFIG_FILE
+    recover(folder)
     if not folder.is_dir():
         raise CheckpointError(f"{folder} is not a checkpoint folder (it does not exist or is a file)")
     if not path.is_file():

@@ -207,8 +207,10 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     else:
         config = _config_from_args(args, parser)
     folder = args.out or _default_folder(config)
-    if not args.resume and (folder / checkpoints.CONFIG_FILE).exists():
-        parser.error(f"{folder} already holds a checkpoint; pass --resume to continue it or choose another --out")
+    try:  # before any step: a folder that is not ours, or one we cannot write, is answered now
+        checkpoints.check_output_folder(folder, resume=args.resume)
+    except checkpoints.CheckpointError as error:
+        parser.error(str(error))
     try:
         dataset = load_dataset(config.dataset, data_dir=args.data_dir, seed=config.seed)
     except DatasetError as error:
@@ -240,12 +242,16 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             if args.steps:
                 run.advance(1)  # returns once every worker has joined and the first step is done
             watchdog.cancel()
-        diverged = driver.train_and_checkpoint(run, target, args.steps - (run.step - start), card=card,
-                                               checkpoint_every=args.checkpoint_every, keep_every=args.keep_every,
-                                               command=driver.command_line())
-    if diverged:
-        print(f"error: {diverged}", file=sys.stderr)
+        outcome = driver.train_and_checkpoint(run, target, args.steps - (run.step - start), card=card,
+                                              checkpoint_every=args.checkpoint_every, keep_every=args.keep_every,
+                                              command=driver.command_line())
+    if outcome.diverged:
+        print(f"error: {outcome.diverged}", file=sys.stderr)
         return 1
+    if outcome.interrupted:
+        print(f"interrupted: saved {folder} at step {run.step}; continue with --resume --out {folder}",
+              file=sys.stderr)
+        return 130
     print(f"saved {folder} at step {run.step}" if task is None or task.is_chief
           else f"worker {task.index} done at step {run.step} (the chief saved the checkpoint)")
     return 0
@@ -263,9 +269,13 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         dataset = load_dataset(config.dataset, data_dir=args.data_dir, seed=config.seed)
     except (ValueError, DatasetError) as error:
         parser.error(str(error))
-    for side in racing.SIDES:
-        if (args.out / side / "config.json").exists():
-            parser.error(f"{args.out / side} already holds a checkpoint; choose another --out")
+    from acai.checkpoints import CheckpointError, check_output_folder
+
+    try:
+        for side in racing.SIDES:
+            check_output_folder(args.out / side)
+    except CheckpointError as error:
+        parser.error(str(error))
     print(f"{machine_description()}; float32 matmul {matmul_rate() / 1e9:.0f} GFLOP/s", flush=True)
     race = racing.Race(config, dataset, eval_every=args.eval_every or racing.eval_every_for(args.preset))
     print(f"race {args.preset}: ACAI (lambda {config.lam:g}) against lambda 0, {config.dataset}, "
@@ -370,6 +380,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported: no C++ log spam
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(args, parser)
+    except KeyboardInterrupt:  # outside a training loop (which saves first and returns 130 itself)
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.command == "train":
         return _train(args, parser)
     if args.command == "race":

@@ -15,8 +15,11 @@ the lines benchmark on EVAL_PAIRS pairs, or the mid-path realism of image datase
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -128,12 +131,40 @@ def kept_folder(folder: str | os.PathLike, step: int) -> Path:
     return folder.parent / f"{folder.name}-kept" / f"step-{step}"
 
 
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How a command-line training ended: run to the end, diverged (the message), or interrupted (Ctrl-C)."""
+
+    diverged: str | None = None
+    interrupted: bool = False
+
+
+@contextlib.contextmanager
+def stop_on_interrupt(trainer: Trainer):
+    """While inside, Ctrl-C (SIGINT) asks `trainer` to stop after its current step instead of raising, so
+    the loop can save; a second Ctrl-C raises KeyboardInterrupt as usual. (Main thread only; elsewhere
+    this does nothing.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum, frame):
+        signal.signal(signal.SIGINT, previous)
+        trainer.stop()
+
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def train_and_checkpoint(run: TrainingRun, folder: Path, steps: int, *, card: dict | None = None,
-                         checkpoint_every: int = 500, keep_every: int = 0, command: str = "") -> str | None:
+                         checkpoint_every: int = 500, keep_every: int = 0, command: str = "") -> Outcome:
     """The command line's loop: train `steps` more steps with a tqdm bar, checkpointing into `folder`
     every `checkpoint_every` steps and at the end, and keeping a copy without optimizer state at every
     multiple of `keep_every` (0: none) in kept_folder(folder, step), to follow a long run over time.
-    Returns the divergence message, if any."""
+    Ctrl-C stops after the current step and saves the checkpoint before returning."""
     trainer, card = run.trainer, dict(card or {})
     config = trainer.config
 
@@ -149,7 +180,7 @@ def train_and_checkpoint(run: TrainingRun, folder: Path, steps: int, *, card: di
           f"from step {trainer.step} for {steps} steps on {trainer.strategy.num_replicas_in_sync} "
           f"replica(s) -> {folder}", flush=True)
     target, last_saved = trainer.step + steps, trainer.step
-    with tqdm(total=steps, unit="step", dynamic_ncols=True) as bar:
+    with tqdm(total=steps, unit="step", dynamic_ncols=True) as bar, stop_on_interrupt(trainer):
         while trainer.step < target:
             chunk = min(CLI_CHUNK, target - trainer.step)
             if keep_every:
@@ -162,11 +193,14 @@ def train_and_checkpoint(run: TrainingRun, folder: Path, steps: int, *, card: di
                             | {"img_s": f"{report.images_per_second:.0f}"})
             if report.diverged:
                 save()
-                return report.diverged
+                return Outcome(diverged=report.diverged)
+            if report.stopped:
+                save()
+                return Outcome(interrupted=True)
             if keep_every and report.steps and trainer.step % keep_every == 0:
                 save(kept_folder(folder, trainer.step), optimizer=False)
             if trainer.step - last_saved >= checkpoint_every:
                 save()
                 last_saved = trainer.step
     save()
-    return None
+    return Outcome()

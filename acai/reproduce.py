@@ -30,6 +30,7 @@ def _training_run(folder: Path, config: Config, data_dir, eval_every: int) -> Tr
         if not run.trainer.config.same_model_as(config) or run.trainer.config.lam != config.lam:
             raise ValueError(f"{folder} holds a different model than {config}; move it away or pick --runs")
         return run
+    checkpoints.check_output_folder(folder)  # a folder of someone else's files is refused before training
     return TrainingRun(Trainer(config, dataset), eval_every=eval_every)
 
 LINES_EVAL_EVERY = 500  # steps between the lines benchmark's evaluations kept in the history
@@ -44,11 +45,13 @@ def reproduce(experiment: str, steps: int, runs: Path, report: Path, data_dir=No
         run = _training_run(folder, config, data_dir, eval_every=LINES_EVAL_EVERY if experiment == "lines" else 0)
         remaining = max(0, steps - run.step)
         if remaining:
-            diverged = driver.train_and_checkpoint(
+            outcome = driver.train_and_checkpoint(
                 run, folder, remaining, card=checkpoints.read_manifest(folder)["card"] if folder.exists() else {},
                 command=driver.command_line())
-            if diverged:
-                raise RuntimeError(diverged)
+            if outcome.diverged:
+                raise RuntimeError(outcome.diverged)
+            if outcome.interrupted:
+                raise KeyboardInterrupt  # saved; `reproduce` again continues from here
         trainer = run.trainer
         metrics = evaluation.evaluate(trainer.networks, trainer.dataset, quick=quick)
         results[name] = {"step": trainer.step, "training_images": trainer.step * config.batch_size,

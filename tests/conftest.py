@@ -11,6 +11,8 @@ if "ACAI_DATA_DIR" not in os.environ and (SHARED_DATA / "mnist.npz").exists():
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives headless Chromium against `streamlit run`")
+    config.addinivalue_line("markers", "slow: subprocesses, trainings longer than a few seconds, the browser "
+                                       "(`pytest -m 'not slow'` for day-to-day work; CI runs everything)")
 
 
 @pytest.fixture(scope="session")
