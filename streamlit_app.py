@@ -3,13 +3,13 @@
 Nothing here loads TensorFlow: the Interpolate page draws its controls first and loads TensorFlow and
 the model behind a spinner, so the first paint comes seconds sooner (docs/BENCHMARKS.md)."""
 
-import os
+from acai.machine import configure_tensorflow
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads: no C++ log spam
+# First, before anything loads TensorFlow: its thread pools, which are process-wide (every session's training
+# shares them, so concurrent trainings add Python threads, not compute threads), sized to the cores this
+# process may use (a container's CPU quota included, which TensorFlow would not see), and its log level.
+configure_tensorflow()
 
-# TensorFlow's two thread pools are process-wide: every session's training shares them, so concurrent
-# trainings add Python threads, not compute threads. Importing `acai` sizes them to the cores this process
-# may use (a container's CPU quota included, which TensorFlow would not see; acai.machine.thread_defaults).
 import streamlit as st  # noqa: E402
 
 from explorer import presentation, slots, state, views  # noqa: E402

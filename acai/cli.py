@@ -17,8 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from acai import multiworker
-from acai.config import ARCHITECTURES, DATASETS, MODELS, PRECISIONS, PRESETS, Config, default_config, model_config
+from acai import models, multiworker
+from acai.config import ARCHITECTURES, DATASETS, PRECISIONS, PRESETS, Config, default_config
+from acai.machine import configure_tensorflow
 
 
 def _positive_int(text: str) -> int:
@@ -48,9 +49,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model (or resume one) and checkpoint it")
     train.add_argument("--preset", choices=sorted(PRESETS), help="start from the paper's settings of a preset")
-    train.add_argument("--model", choices=("ae",) + MODELS,
-                       help="acai (default), ae (acai with lambda 0: the plain autoencoder), or another autoencoder "
-                            "of the paper's Table 1 with the authors' settings (dropout, denoising, vae, aae, vqvae)")
+    train.add_argument("--model", choices=models.names() + tuple(models.aliases()),
+                       help="the autoencoder, with its authors' settings: " + "; ".join(
+                           [f"{name}: {models.get(name).summary}" for name in models.names()]
+                           + [f"{alias}: {name} with {', '.join(f'{k} {v:g}' for k, v in changes.items())}"
+                              for alias, (name, changes) in models.aliases().items()]) + " (default acai)")
+    train.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
+                       help="one of the model's own settings, e.g. keep_probability=0.3 for dropout (repeatable; "
+                            "docs/METHOD.md lists each model's)")
     train.add_argument("--dataset", choices=DATASETS, help="default: mnist (or the preset's)")
     train.add_argument("--architecture", choices=ARCHITECTURES,
                        help="conv (the authors' official) or mlp (the TF 2.0 blog-post notebook's)")
@@ -128,29 +134,70 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# The one mapping of `train`'s flags to Config fields: the config built from flags, what --resume accepts and
+# the command line that reproduces a config (train_arguments) all read it. The flag's dest is its name.
+CONFIG_FLAGS = (("dataset", "--dataset"), ("architecture", "--architecture"), ("latent_size", "--latent-size"),
+                ("latent_width", "--latent-width"), ("depth", "--depth"), ("patch", "--patch"),
+                ("decoder_patch", "--decoder-patch"), ("lam", "--lam"), ("gamma", "--gamma"),
+                ("learning_rate", "--lr"), ("batch_size", "--batch"), ("seed", "--seed"), ("precision", "--precision"))
+RESUMABLE = ("lam", "gamma", "precision")  # what --resume may change; the rest is the checkpoint's
+
+
+def _flag_values(args: argparse.Namespace, fields=None) -> dict:
+    """{Config field: value} of the given flags (all of CONFIG_FLAGS by default) that were set."""
+    values = {field: getattr(args, flag[2:].replace("-", "_")) for field, flag in CONFIG_FLAGS}
+    return {field: value for field, value in values.items() if value is not None and (fields is None or field in fields)}
+
+
+def train_arguments(config: Config) -> list[str]:
+    """The `train` flags that build `config` from scratch: --model, every flag whose value differs from the
+    defaults, and each model setting as --setting (dataset, architecture and seed always)."""
+    default = models.model_config(default_config(config.dataset, config.architecture), config.model)
+    arguments = ["--model", config.model] if config.model != Config().model else []
+    for field, flag in CONFIG_FLAGS:
+        value = getattr(config, field)
+        if field in ("dataset", "architecture", "seed") or value != getattr(default, field):
+            arguments += [flag, f"{value:g}" if isinstance(value, float) else str(value)]
+    for name, value in config.settings:
+        if value != dict(default.settings).get(name):
+            arguments += ["--setting", f"{name}={value:g}"]
+    return arguments
+
+
 def _config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
     base = PRESETS[args.preset] if args.preset else default_config(args.dataset or "mnist", args.architecture or "conv")
     if args.model:
         try:
-            base = model_config(base.replace(dataset=args.dataset or base.dataset), args.model)
+            base = models.model_config(base.replace(dataset=args.dataset or base.dataset), args.model)
         except ValueError as error:
             parser.error(str(error))
-    changes = {
-        "dataset": args.dataset, "architecture": args.architecture, "latent_size": args.latent_size,
-        "latent_width": args.latent_width, "depth": args.depth, "patch": args.patch,
-        "decoder_patch": args.decoder_patch, "lam": args.lam, "gamma": args.gamma,
-        "learning_rate": args.lr, "batch_size": args.batch, "seed": args.seed, "precision": args.precision,
-    }
     try:
-        return base.replace(**{k: v for k, v in changes.items() if v is not None})
+        config = base.replace(**_flag_values(args))
+        if args.setting:
+            config = config.replace(settings={**dict(config.settings), **_parse_settings(args.setting)})
+        return config
     except ValueError as error:
         parser.error(str(error))
 
 
+def _parse_settings(pairs: list[str]) -> dict[str, float | int]:
+    """NAME=VALUE pairs -> {name: number} (Config checks names, types and ranges against the model's Settings)."""
+    settings = {}
+    for pair in pairs:
+        name, equals, text = pair.partition("=")
+        if not equals or not name:
+            raise ValueError(f"--setting takes NAME=VALUE, got {pair!r}")
+        try:
+            settings[name.strip()] = int(text) if text.strip().lstrip("+-").isdigit() else float(text)
+        except ValueError:
+            raise ValueError(f"--setting {name}: {text!r} is not a number") from None
+    return settings
+
+
 def _default_folder(config: Config) -> Path:
-    if config.model != "acai":
-        return Path("runs") / f"{config.dataset}-{config.model}-{config.latent_size}"
-    return Path("runs") / f"{config.dataset}-{config.architecture}-{config.latent_size}-lam{config.lam:g}"
+    if config.has_critic:  # lambda is ACAI's setting
+        return Path("runs") / f"{config.dataset}-{config.architecture}-{config.latent_size}-lam{config.lam:g}"
+    return Path("runs") / f"{config.dataset}-{config.model}-{config.latent_size}"
 
 
 def make_strategy(distribute: str, cpu_replicas: int = 1):
@@ -192,16 +239,14 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         except checkpoints.CheckpointError as error:
             parser.error(str(error))
         config = saved = Config.from_dict(manifest["config"])
-        given = [flag for flag, value in (("--preset", args.preset), ("--model", args.model), ("--dataset", args.dataset),
-                 ("--architecture", args.architecture), ("--latent-size", args.latent_size),
-                 ("--latent-width", args.latent_width), ("--depth", args.depth), ("--patch", args.patch),
-                 ("--decoder-patch", args.decoder_patch), ("--lr", args.lr),
-                 ("--batch", args.batch), ("--seed", args.seed)) if value is not None]
+        fixed = set(_flag_values(args)) - set(RESUMABLE)
+        given = [flag for field, flag in CONFIG_FLAGS if field in fixed]
+        given += [flag for flag, value in (("--preset", args.preset), ("--model", args.model),
+                                           ("--setting", args.setting)) if value]
         if given:
             parser.error(f"--resume continues the checkpoint's own settings; drop {', '.join(given)}")
         try:
-            config = config.replace(**{k: v for k, v in (("lam", args.lam), ("gamma", args.gamma),
-                                                         ("precision", args.precision)) if v is not None})
+            config = config.replace(**_flag_values(args, RESUMABLE))
         except ValueError as error:
             parser.error(str(error))
     else:
@@ -377,7 +422,7 @@ def _evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow is imported: no C++ log spam
+    configure_tensorflow()  # before anything loads TensorFlow: thread pools and log level
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -4,15 +4,16 @@ trainer and checkpoint. Defaults are the paper's (docs/METHOD.md)."""
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import numbers
+from collections.abc import Mapping
 from typing import Any
+
+from acai import models
 
 DATASETS = ("lines", "mnist", "fashion_mnist", "digits")
 ARCHITECTURES = ("conv", "mlp")
-# The autoencoders of the paper's Table 1 (docs/METHOD.md, "The other autoencoders"). "acai" with lambda = 0
-# is the plain autoencoder baseline; the others carry their own regulariser instead of the critic.
-MODELS = ("acai", "dropout", "denoising", "vae", "aae", "vqvae")
 PRECISIONS = ("float32", "bfloat16")
 
 IMAGE_SIZE = 32  # every dataset is brought to 32x32, as in the paper
@@ -45,42 +46,29 @@ class Config:
     batch_size: int = 64
     seed: int = 0
     channels: int = 1
-    model: str = "acai"  # one of MODELS; lambda and gamma only act on "acai"
+    model: str = "acai"  # a name of acai.models (its registry); lambda and gamma only act on ACAI
     # "float32", or "bfloat16": the conv stacks compute in bfloat16 (weights, optimizer, losses and every
     # network's output stay float32). Not the paper's; faster on CPUs with AVX-512 BF16 (docs/BENCHMARKS.md).
     precision: str = "float32"
-    # The other models' own settings, the authors' defaults (their flags' names in brackets):
-    keep_probability: float = 0.5  # dropout: probability of keeping each latent unit [dropout]
-    noise_std: float = 1.0  # denoising: std of the Gaussian noise added to the input [noise]
-    kl_weight: float = 1.0  # vae: weight of the KL term of the ELBO [beta]
-    codebook_bits: int = 14  # vqvae: log2 of the codebook size [z_log_size]
-    commitment: float = 10.0  # vqvae: weight of the commitment loss [beta]
-    code_vectors: int = 10  # vqvae: discrete codes per image [num_latents]
+    # The model's own settings (its module's Settings: the authors' defaults fill what is not given). Given
+    # as a mapping; stored as sorted (name, value) pairs so that a Config stays hashable. Read them typed
+    # through `model_settings`.
+    settings: Any = ()
 
     def __post_init__(self) -> None:
-        for name in ("lam", "gamma", "learning_rate", "keep_probability", "noise_std", "kl_weight", "commitment"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        for name in ("lam", "gamma", "learning_rate"):
+            _check_number(name, getattr(self, name), integral=False)
         for name in ("depth", "latent_size", "latent_width", "patch", "decoder_patch", "mlp_width", "batch_size",
-                     "seed", "channels", "codebook_bits", "code_vectors"):
-            if isinstance(getattr(self, name), bool) or not isinstance(getattr(self, name), numbers.Integral):
-                raise ValueError(f"{name} must be an integer, got {getattr(self, name)!r}")
+                     "seed", "channels"):
+            _check_number(name, getattr(self, name), integral=True)
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
-        if self.model not in MODELS:
-            raise ValueError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)} (ae: acai with lambda 0)")
-        if self.model != "acai" and self.architecture != "conv":
-            raise ValueError(f"the {self.model} model is built on the official conv architecture only")
-        if not 0.0 < self.keep_probability <= 1.0:
-            raise ValueError(f"keep_probability must lie in (0, 1], got {self.keep_probability}")
-        if self.noise_std < 0 or self.kl_weight < 0 or self.commitment < 0:
-            raise ValueError("noise_std, kl_weight and commitment must be >= 0")
-        if not 1 <= self.codebook_bits <= 20 or self.code_vectors < 1:
-            raise ValueError(f"codebook_bits must lie in [1, 20] and code_vectors be >= 1, "
-                             f"got {self.codebook_bits} and {self.code_vectors}")
+        if not isinstance(self.model, str):
+            raise ValueError(f"model must be a name, got {self.model!r}")
+        model = models.get(self.model)
+        object.__setattr__(self, "settings", _settings_of(model, self.settings))
         if self.architecture not in ARCHITECTURES:
             raise ValueError(
                 f"unknown architecture {self.architecture!r}; choose one of {', '.join(ARCHITECTURES)}"
@@ -114,6 +102,10 @@ class Config:
                 raise ValueError(
                     f"latent_size {self.latent_size} is not a multiple of latent_width^2 = {width * width}"
                 )
+        if self.architecture not in model.architectures:
+            raise ValueError(f"the {self.model} model is built on the {' or '.join(model.architectures)} "
+                             "architecture only")
+        model.validate(self)
 
     @property
     def encoder_scales(self) -> int:
@@ -139,20 +131,25 @@ class Config:
     def image_shape(self) -> tuple[int, int, int]:
         return (IMAGE_SIZE, IMAGE_SIZE, self.channels)
 
-    @property
-    def is_baseline(self) -> bool:
-        """ACAI with lambda = 0 is the plain autoencoder (its critic still trains, as a monitor)."""
-        return self.model == "acai" and self.lam == 0
+    @functools.cached_property
+    def model_settings(self) -> Any:
+        """The model's own settings, typed (an instance of its module's Settings dataclass)."""
+        return models.get(self.model).Settings(**dict(self.settings))
 
     @property
     def kind(self) -> str:
-        """The model's short name: "acai", "baseline" (ACAI at lambda 0), or one of the other MODELS."""
-        return "baseline" if self.is_baseline else self.model
+        """The model's short name, Table 1's key: its model's name, or "baseline" for ACAI at lambda 0."""
+        return models.get(self.model).kind(self)
+
+    @property
+    def is_baseline(self) -> bool:
+        """ACAI with lambda = 0 is the plain autoencoder (its critic still trains, as a monitor)."""
+        return self.kind == "baseline"
 
     @property
     def has_critic(self) -> bool:
-        """Only ACAI (and its lambda-0 baseline) trains the critic that estimates alpha."""
-        return self.model == "acai"
+        """Whether the model trains ACAI's critic, which estimates alpha (ACAI and its lambda-0 baseline)."""
+        return models.get(self.model).has_critic
 
     def same_model_as(self, other: Config) -> bool:
         """True if the two differ at most in lambda and gamma (which can change during training) and in
@@ -164,15 +161,54 @@ class Config:
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        return {**dataclasses.asdict(self), "settings": dict(self.settings)}
 
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Config:
+        """A Config from to_dict's output, or from a checkpoint of format 1, whose configs listed every
+        model's settings beside the other fields (only the model's own are kept)."""
+        values = dict(values)
+        flat = {name for model in models.names() for name in _setting_names(models.get(model))}
+        legacy = {name: values.pop(name) for name in flat & set(values)}
         known = {field.name for field in dataclasses.fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(unknown)}")
+        if legacy:
+            own = _setting_names(models.get(str(values.get("model", "acai"))))
+            settings = values.get("settings") or {}
+            if not isinstance(settings, Mapping):
+                raise ValueError("settings must be a mapping of setting names to values")
+            values["settings"] = {**{name: value for name, value in legacy.items() if name in own}, **settings}
         return cls(**values)
+
+
+def _check_number(name: str, value: Any, integral: bool) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral if integral else numbers.Real):
+        raise ValueError(f"{name} must be {'an integer' if integral else 'a finite number'}, got {value!r}")
+    if not integral and not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+
+
+def _setting_names(model) -> set[str]:
+    return {field.name for field in dataclasses.fields(model.Settings)}
+
+
+def _settings_of(model, given: Any) -> tuple[tuple[str, Any], ...]:
+    """`given` (a mapping, or the stored pairs) checked against the model's Settings, its defaults filled in."""
+    if not isinstance(given, Mapping):
+        try:
+            given = dict(given)
+        except (TypeError, ValueError):
+            raise ValueError(f"settings must be a mapping of setting names to values, got {given!r}") from None
+    unknown = sorted(set(given) - _setting_names(model))
+    if unknown:
+        own = ", ".join(sorted(_setting_names(model))) or "none"
+        raise ValueError(f"the {model.name} model has no setting {', '.join(unknown)} (its settings: {own})")
+    for field in dataclasses.fields(model.Settings):
+        if field.name in given:
+            _check_number(field.name, given[field.name], integral=isinstance(field.default, int))
+    return tuple(sorted(dataclasses.asdict(model.Settings(**given)).items()))
 
 
 # The paper's settings (docs/METHOD.md), by name. The CLI's --preset and the app start here.
@@ -196,17 +232,6 @@ DEMO_PRESETS: dict[str, Config] = {
     "demo-fashion": Config(dataset="fashion_mnist", depth=8, latent_width=4, latent_size=32, learning_rate=1e-3),
 }
 PRESETS.update(DEMO_PRESETS)
-
-
-# The authors' settings of the other autoencoders (their runs/*.sh): the same network as ACAI on each
-# dataset, except VQ-VAE on lines, which they ran with a 4x4 latent map (latent 256).
-def model_config(base: Config, model: str) -> Config:
-    """`base` (a paper preset) for `model`: "ae" is ACAI at lambda 0; vqvae on lines takes the authors' 4x4 map."""
-    if model == "ae":
-        return base.replace(model="acai", lam=0.0)
-    if model == "vqvae" and base.dataset == "lines" and (base.latent_width, base.latent_size) == (2, 64):
-        return base.replace(model=model, latent_width=4, latent_size=256)
-    return base.replace(model=model)
 
 
 def default_config(dataset: str, architecture: str = "conv") -> Config:

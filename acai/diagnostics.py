@@ -13,6 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from acai import losses
+from acai.models.acai import acai_terms
 
 # alpha ~ U[0, 1/2] (folded): mean 1/4, variance (1/2)^2 / 12 = 1/48.
 _ALPHA_MEAN, _ALPHA_VARIANCE = 0.25, 1.0 / 48.0
@@ -62,7 +63,7 @@ def critic_report(networks, images: np.ndarray, batch_size: int = 64, lam: float
         alpha = losses.fold_alpha(tf.constant(rng.uniform(size=batch_size), tf.float32))
         labels = tf.zeros(batch_size, tf.int64)  # the probe's term is not looked at
         with tf.GradientTape(persistent=True) as tape:
-            terms = losses.acai_losses(networks, batch, labels, alpha, lam, gamma)
+            terms = acai_terms(networks, batch, labels, alpha, lam, gamma)
             adversarial = lam * terms.adversarial
         reconstruction_norm, reconstruction = _norm_and_vector(tape, terms.reconstruction, variables)
         adversarial_norm, adversarial_vector = _norm_and_vector(tape, adversarial, variables)

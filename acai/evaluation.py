@@ -7,17 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from acai import interpolation, lines, metrics
+from acai import interpolation, lines, metrics, models
 from acai.config import Config
 from acai.data import Dataset
 
 # The paper's published figures shown beside ours (docs/METHOD.md and docs/RESULTS.md say where each comes
-# from): Table 1's lines rows (Mean Distance, Smoothness) for every autoencoder, and ACAI's MNIST linear probe
-# in section 5. Keyed by Config.kind.
-TABLE_1 = {  # kind: (Mean Distance x 10^-3, Smoothness)
-    "baseline": (6.88, 0.44), "dropout": (2.85, 0.24), "denoising": (4.21, 0.66), "vae": (1.21, 0.66),
-    "aae": (3.26, 0.17), "vqvae": (5.41, 0.17), "acai": (0.24, 0.10),
-}
+# from): Table 1's lines rows (Mean Distance, Smoothness), which each model's module declares, and ACAI's MNIST
+# linear probe in section 5. Keyed by Config.kind.
+TABLE_1 = {row.kind: (row.mean_distance, row.smoothness) for row in models.table_rows()}  # x 10^-3, Smoothness
 PAPER = {
     "lines": {kind: {"mean_distance": distance * 1e-3, "smoothness": smoothness}
               for kind, (distance, smoothness) in TABLE_1.items()},

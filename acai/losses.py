@@ -1,12 +1,11 @@
-"""The ACAI losses as pure functions of tensors (NumPy arrays work too), one per equation.
+"""The losses as pure functions of tensors (NumPy arrays work too), one per equation: ACAI's, then those of
+the other autoencoders. The forward passes that combine them live in each model's module of acai/models.
 
 Notation (docs/METHOD.md): x input, x_rec = g(f(x)), alpha in [0, 0.5], x_mix = g(alpha z + (1 - alpha) z_rev),
 d the critic. Every mean is over all elements.
 """
 
 from __future__ import annotations
-
-from typing import Any, NamedTuple
 
 from keras import ops
 
@@ -104,48 +103,3 @@ def sigmoid_cross_entropy(logits, target):
 def commitment_loss(vectors, quantized):
     """VQ-VAE: mean((v - stop_gradient(q))^2), which keeps the encoder's vectors near their codes."""
     return ops.mean(ops.square(vectors - ops.stop_gradient(quantized)))
-
-
-class ACAILosses(NamedTuple):
-    """Every term of one ACAI forward pass (scalars), and the two totals the players minimise."""
-
-    reconstruction: Any  # mean((x - x_rec)^2)
-    adversarial: Any  # mean(d(x_mix)^2)
-    critic_alpha: Any  # mean((d(x_mix) - alpha)^2)
-    critic_real: Any  # mean(d(gamma x + (1 - gamma) x_rec)^2)
-    probe: Any  # cross-entropy of the linear probe on stop_gradient(z)
-    probe_accuracy: Any
-    autoencoder: Any  # reconstruction + lambda * adversarial: minimised by encoder and decoder
-    critic: Any  # critic_alpha + critic_real: minimised by the critic
-    critic_on_mix: Any  # d(x_mix), (N,): what acai.diagnostics reads; the trainer does not
-    critic_on_blend: Any  # d(gamma x + (1 - gamma) x_rec), (N,)
-
-
-def acai_losses(networks, images, labels, alpha, lam, gamma) -> ACAILosses:
-    """One forward pass of ACAI (the paper's section 3) and every loss term from it.
-
-    Args:
-        networks: an ACAINetworks (encoder f, decoder g, critic d, probe).
-        images: x, (N, 32, 32, C) in [-1, 1]; the partner of example i is example N - 1 - i.
-        labels: (N,) int64, for the probe only.
-        alpha: (N,) mixing coefficients in [0, 0.5].
-        lam, gamma: the adversarial weight and the critic's blend (scalars or variables).
-    """
-    latents = networks.encoder(images, training=True)  # z = f(x)
-    reconstructions = networks.decoder(latents, training=True)  # x_rec = g(z)
-    mixed = networks.decoder(mix_with_reversed(latents, alpha), training=True)  # x_mix = g(z_mix)
-    critic_on_mix = networks.critic(mixed, training=True)  # d(x_mix)
-    critic_on_blend = networks.critic(blend_with_input(images, reconstructions, gamma), training=True)
-    logits = networks.probe(ops.stop_gradient(latents), training=True)  # no gradient reaches f
-    return ACAILosses(
-        reconstruction=reconstruction_loss(images, reconstructions),
-        adversarial=adversarial_loss(critic_on_mix),
-        critic_alpha=critic_alpha_loss(critic_on_mix, alpha),
-        critic_real=critic_real_loss(critic_on_blend),
-        probe=probe_loss(labels, logits),
-        probe_accuracy=probe_accuracy(labels, logits),
-        autoencoder=autoencoder_loss(images, reconstructions, critic_on_mix, lam),
-        critic=critic_loss(critic_on_mix, alpha, critic_on_blend),
-        critic_on_mix=ops.reshape(critic_on_mix, (-1,)),
-        critic_on_blend=ops.reshape(critic_on_blend, (-1,)),
-    )

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import platform
+import sys
 import time
+import warnings
 
 
 def usable_cores(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
@@ -36,12 +38,37 @@ def thread_defaults(cores: int | None = None) -> dict[str, str]:
     return {"TF_NUM_INTEROP_THREADS": str(cores), "TF_NUM_INTRAOP_THREADS": str(max(1, cores // 2))}
 
 
-def apply_thread_defaults() -> None:
-    """Put thread_defaults() into the environment wherever the variable is not set already (a user's own
-    setting wins). TensorFlow reads them when its runtime starts, at the first op: importing `acai` calls
-    this, so the CLI, the app, the benches and the tests all train with the same pools."""
-    for name, value in thread_defaults().items():
+def configure_tensorflow(log_level: str = "3") -> dict[str, str]:
+    """Set up TensorFlow for this machine; every entry point (CLI, app, benches, scripts, tests) calls it
+    first, before anything loads TensorFlow. Importing acai changes nothing; this call does, explicitly:
+
+    - the thread pools of thread_defaults(), unless the environment sets them already (a user's own setting
+      wins);
+    - TensorFlow's C++ log level (TF_CPP_MIN_LOG_LEVEL; "3": errors only), unless the environment sets it.
+
+    TensorFlow reads both when it loads and starts its runtime. Called later (TensorFlow already imported),
+    the pools are set through tf.config.threading where the runtime has not started yet; where it has, a
+    RuntimeWarning says the call came too late. Returns the settings in force.
+    """
+    global _configured
+    wanted = {**thread_defaults(), "TF_CPP_MIN_LOG_LEVEL": log_level}
+    for name, value in wanted.items():
         os.environ.setdefault(name, value)
+    settings = {name: os.environ[name] for name in wanted}
+    if not _configured and "tensorflow" in sys.modules:
+        import tensorflow as tf
+
+        try:
+            tf.config.threading.set_inter_op_parallelism_threads(int(settings["TF_NUM_INTEROP_THREADS"]))
+            tf.config.threading.set_intra_op_parallelism_threads(int(settings["TF_NUM_INTRAOP_THREADS"]))
+        except (RuntimeError, ValueError):
+            warnings.warn("configure_tensorflow() came after TensorFlow started its runtime: its thread pools "
+                          "keep their sizes; call it before TensorFlow runs anything", RuntimeWarning, stacklevel=2)
+    _configured = True
+    return settings
+
+
+_configured = False  # configure_tensorflow() ran in this process (later calls only re-read the environment)
 
 
 def machine_description() -> str:

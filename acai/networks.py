@@ -1,7 +1,8 @@
-"""Encoder, decoder and critic builders: the official convolutional architecture and
-the MLP of the TensorFlow 2.0 blog-post notebook this project started from (docs/METHOD.md), and the
-extra parts of the other autoencoders of the paper's Table 1 (VAE heads, the AAE's latent
-discriminator, the VQ-VAE's codebook bottleneck).
+"""The shared network builders: the official convolutional encoder, decoder and critic, the MLP of the
+TensorFlow 2.0 blog-post notebook this project started from (docs/METHOD.md), the linear probe, the layers
+they are made of (and the VQ-VAE's quantizer layer), and ACAINetworks, which holds one model's networks.
+What a model adds beyond these (VAE heads, the AAE's discriminator, the VQ-VAE's bottleneck) its module of
+acai/models builds.
 
 All builders return Functional Keras models. The critic is the encoder's architecture with its
 own weights, its output averaged into one scalar per image.
@@ -17,6 +18,7 @@ import math
 import keras
 from keras import layers, ops
 
+from acai import models
 from acai.config import LEAKY_RELU_SLOPE, Config
 
 # While networks are built under `seeded(seed)`, every initializer takes the next seed of this counter, so
@@ -49,7 +51,7 @@ def computing_in(precision: str):
         _compute_policy.reset(token)
 
 
-def _next_seed() -> int | None:
+def next_seed() -> int | None:
     counter = _layer_seeds.get()
     return None if counter is None else next(counter)
 
@@ -57,14 +59,14 @@ def _next_seed() -> int | None:
 def conv_initializer() -> keras.initializers.Initializer:
     """The authors' init: normal with std = 1 / sqrt((1 + 0.2^2) * fan_in), not truncated."""
     return keras.initializers.VarianceScaling(
-        scale=1.0 / (1.0 + LEAKY_RELU_SLOPE**2), mode="fan_in", distribution="untruncated_normal", seed=_next_seed()
+        scale=1.0 / (1.0 + LEAKY_RELU_SLOPE**2), mode="fan_in", distribution="untruncated_normal", seed=next_seed()
     )
 
 
 def mlp_initializer() -> keras.initializers.Initializer:
     """The blog-post notebook's init: VarianceScaling(0.2, fan_in, truncated normal)."""
     return keras.initializers.VarianceScaling(scale=0.2, mode="fan_in", distribution="truncated_normal",
-                                              seed=_next_seed())
+                                              seed=next_seed())
 
 
 @keras.saving.register_keras_serializable(package="acai")
@@ -80,7 +82,7 @@ class MeanOverFeatures(layers.Layer):
 
 def dense_initializer() -> keras.initializers.Initializer:
     """tf.layers.dense's default, which the authors' extra layers (VAE heads, AAE, VQ-VAE) kept."""
-    return keras.initializers.GlorotUniform(seed=_next_seed())
+    return keras.initializers.GlorotUniform(seed=next_seed())
 
 
 @keras.saving.register_keras_serializable(package="acai")
@@ -89,7 +91,7 @@ class VectorQuantizer(layers.Layer):
     straight-through gradient (the decoder's gradient passes to the vector unchanged).
 
     The codebook is not trained by gradients: the trainer moves it by exponential moving averages
-    (acai.objectives.CodebookAverages), as the authors' code does. Its initial values are the authors'
+    (acai.models.vqvae.CodebookAverages), as the authors' code does. Its initial values are the authors'
     uniform unit scaling: U(-sqrt(3 / K), sqrt(3 / K)).
     """
 
@@ -127,7 +129,7 @@ def _conv(filters: int, kernel: int = 3, output: bool = False) -> layers.Conv2D:
                          dtype="float32" if output else _compute_policy.get())
 
 
-def _leaky() -> layers.LeakyReLU:
+def leaky() -> layers.LeakyReLU:
     return layers.LeakyReLU(negative_slope=LEAKY_RELU_SLOPE, dtype=_compute_policy.get())
 
 
@@ -168,7 +170,7 @@ class DepthToSpace(SpaceToDepth):
         return (batch, height * self.block, width * self.block, channels // self.block ** 2)
 
 
-def _conv_encoder_stack(inputs, config: Config, output_channels: int):
+def conv_encoder_stack(inputs, config: Config, output_channels: int):
     """[space-to-depth when patch > 1;] 1x1 conv; per scale two 3x3 conv + LeakyReLU and 2x2 average pooling;
     two 3x3 convs."""
     if config.patch > 1:
@@ -176,9 +178,9 @@ def _conv_encoder_stack(inputs, config: Config, output_channels: int):
     x = _conv(config.depth, kernel=1)(inputs)
     for scale in range(config.encoder_scales):
         for _ in range(2):
-            x = _leaky()(_conv(config.depth << scale)(x))
+            x = leaky()(_conv(config.depth << scale)(x))
         x = layers.AveragePooling2D(2, dtype=_compute_policy.get())(x)
-    x = _leaky()(_conv(config.depth << config.encoder_scales)(x))
+    x = leaky()(_conv(config.depth << config.encoder_scales)(x))
     return _conv(output_channels, output=True)(x)
 
 
@@ -187,14 +189,14 @@ def _mlp_encoder_stack(inputs, config: Config):
     notebook's printed code forgot."""
     x = layers.Flatten()(inputs)
     for _ in range(2):
-        x = _leaky()(layers.Dense(config.mlp_width, kernel_initializer=mlp_initializer())(x))
+        x = leaky()(layers.Dense(config.mlp_width, kernel_initializer=mlp_initializer())(x))
     return layers.Dense(config.latent_size, kernel_initializer=mlp_initializer())(x)
 
 
 def _encoder_stack(inputs, config: Config):
     """The encoder's architecture for the configured kind; the critic reuses it with its own weights."""
     if config.architecture == "conv":
-        return _conv_encoder_stack(inputs, config, config.latent_channels)
+        return conv_encoder_stack(inputs, config, config.latent_channels)
     return _mlp_encoder_stack(inputs, config)
 
 
@@ -204,14 +206,14 @@ def build_encoder(config: Config) -> keras.Model:
     return keras.Model(inputs, _encoder_stack(inputs, config), name="encoder")
 
 
-def _conv_decoder_stack(x, config: Config):
+def conv_decoder_stack(x, config: Config):
     """Per scale (coarsest first) two 3x3 conv + LeakyReLU and 2x nearest upsampling; two 3x3 convs, linear
     [; depth-to-space when decoder_patch > 1: the last conv gives each pixel of the map a whole block]."""
     for scale in reversed(range(config.decoder_scales)):
         for _ in range(2):
-            x = _leaky()(_conv(config.depth << scale)(x))
+            x = leaky()(_conv(config.depth << scale)(x))
         x = layers.UpSampling2D(2, interpolation="nearest", dtype=_compute_policy.get())(x)
-    x = _leaky()(_conv(config.depth)(x))
+    x = leaky()(_conv(config.depth)(x))
     if config.decoder_patch > 1:
         block = config.decoder_patch
         return DepthToSpace(block)(_conv(config.channels * block ** 2, output=True)(x))
@@ -222,11 +224,11 @@ def build_decoder(config: Config) -> keras.Model:
     """Latents (N, *config.latent_shape) -> images (N, 32, 32, C), linear output (conv)."""
     inputs = keras.Input(config.latent_shape)
     if config.architecture == "conv":
-        outputs = _conv_decoder_stack(inputs, config)
+        outputs = conv_decoder_stack(inputs, config)
     else:
         x = inputs
         for _ in range(2):
-            x = _leaky()(layers.Dense(config.mlp_width, kernel_initializer=mlp_initializer())(x))
+            x = leaky()(layers.Dense(config.mlp_width, kernel_initializer=mlp_initializer())(x))
         # The notebook's last Dense lacked its size: one unit per pixel. Its sigmoid on [0, 1] data
         # becomes 2 * sigmoid - 1 on our [-1, 1] data, the same function under the affine map.
         x = layers.Dense(config.image_shape[0] * config.image_shape[1] * config.channels,
@@ -245,58 +247,9 @@ def build_critic(config: Config) -> keras.Model:
 def build_probe(config: Config, num_classes: int = 10) -> keras.Model:
     """The official running monitor: a linear softmax classifier on the (stopped) latent."""
     inputs = keras.Input(config.latent_shape)
-    logits = layers.Dense(num_classes, kernel_initializer=keras.initializers.GlorotUniform(seed=_next_seed()))(
+    logits = layers.Dense(num_classes, kernel_initializer=keras.initializers.GlorotUniform(seed=next_seed()))(
         layers.Flatten()(inputs))
     return keras.Model(inputs, logits, name="probe")
-
-
-def build_vae(config: Config) -> tuple[keras.Model, keras.Model, keras.Model, keras.Model]:
-    """The VAE's parts, sharing layers: posterior (images -> mean, log variance, each of the latent's shape),
-    encoder (images -> the mean: what the app interpolates), decoder_logits (latents -> Bernoulli logits)
-    and decoder (latents -> 2 sigmoid(logits) - 1, the mean image in [-1, 1])."""
-    images = keras.Input(config.image_shape)
-    features = layers.Flatten()(_conv_encoder_stack(images, config, config.latent_channels))
-    mean, log_variance = (layers.Reshape(config.latent_shape)(
-        layers.Dense(config.latent_size, kernel_initializer=dense_initializer())(features)) for _ in range(2))
-    posterior = keras.Model(images, [mean, log_variance], name="posterior")
-    encoder = keras.Model(images, mean, name="encoder")
-    latents = keras.Input(config.latent_shape)
-    logits = _conv_decoder_stack(latents, config)
-    decoder_logits = keras.Model(latents, logits, name="decoder_logits")
-    decoder = keras.Model(latents, layers.Rescaling(2.0, offset=-1.0)(layers.Activation("sigmoid")(logits)),
-                          name="decoder")
-    return posterior, encoder, decoder_logits, decoder
-
-
-def build_latent_discriminator(config: Config, sizes: tuple[int, ...] = (100, 100)) -> keras.Model:
-    """The AAE's discriminator: an MLP (LeakyReLU 0.2) from a flattened latent to one logit, 'drawn from the prior'."""
-    inputs = keras.Input(config.latent_shape)
-    x = layers.Flatten()(inputs)
-    for size in sizes:
-        x = _leaky()(layers.Dense(size, kernel_initializer=dense_initializer())(x))
-    return keras.Model(inputs, layers.Dense(1, kernel_initializer=dense_initializer())(x)[:, 0], name="discriminator")
-
-
-VQ_HIDDEN = 512  # the authors' filter_size: the width of the MLP after the codebook
-
-
-def build_vqvae_decoder(config: Config) -> tuple[keras.Model, VectorQuantizer, keras.Model, keras.Model]:
-    """The VQ-VAE's decoder in three parts: to_vectors (latents -> V vectors of the latent's size), the quantizer,
-    from_vectors (quantized vectors -> relu, Dense(512), relu, Dense(latent size) -> the conv decoder), and
-    decoder, all three in a row (what the app interpolates through: latents are quantized when decoded)."""
-    dimension, vectors = config.latent_size, config.code_vectors
-    latents = keras.Input(config.latent_shape)
-    projected = layers.Dense(dimension * vectors, kernel_initializer=dense_initializer())(layers.Flatten()(latents))
-    to_vectors = keras.Model(latents, layers.Reshape((vectors, dimension))(projected), name="to_vectors")
-    quantizer = VectorQuantizer(1 << config.codebook_bits, dimension, seed=_next_seed(), name="quantizer")
-    quantized = keras.Input((vectors, dimension))
-    x = layers.ReLU()(layers.Flatten()(quantized))
-    x = layers.ReLU()(layers.Dense(VQ_HIDDEN, kernel_initializer=dense_initializer())(x))
-    x = layers.Dense(dimension, kernel_initializer=dense_initializer())(x)
-    from_vectors = keras.Model(quantized, _conv_decoder_stack(layers.Reshape(config.latent_shape)(x), config),
-                               name="from_vectors")
-    decoder = keras.Model(latents, from_vectors(quantizer(to_vectors(latents))), name="decoder")
-    return to_vectors, quantizer, from_vectors, decoder
 
 
 class ACAINetworks(keras.Model):
@@ -311,29 +264,18 @@ class ACAINetworks(keras.Model):
         """`seed`: initial weights that follow from it alone (the Trainer passes the config's seed)."""
         super().__init__(name="acai", **kwargs)
         self.config = config
+        self.model_class = models.get(config.model)
         self.critic = None
         with seeded(seed), computing_in(config.precision):
-            if config.model == "vae":
-                self.posterior, self.encoder, self.decoder_logits, self.decoder = build_vae(config)
-            else:
-                self.encoder = build_encoder(config)
-                if config.model == "vqvae":
-                    self.to_vectors, self.quantizer, self.from_vectors, self.decoder = build_vqvae_decoder(config)
-                else:
-                    self.decoder = build_decoder(config)
-            if config.has_critic:
-                self.critic = build_critic(config)
-            if config.model == "aae":
-                self.discriminator = build_latent_discriminator(config)
+            self.model_class.build_networks(self, config)
             self.probe = build_probe(config, num_classes)
         self.built = True  # the Functional parts are built; nothing is left to infer
 
     @property
     def autoencoder_variables(self) -> list:
         """The trainable variables of the encoder and decoder side (every head included, each once)."""
-        parts = [self.posterior if self.config.model == "vae" else self.encoder, self.decoder]
         unique = {}
-        for part in parts:
+        for part in self.model_class.autoencoder_parts(self):
             for variable in part.trainable_variables:
                 unique.setdefault(id(variable), variable)
         return list(unique.values())

@@ -1,9 +1,9 @@
 """ACAI training: the compiled step and a Trainer that runs it in chunks of steps.
 
-The step follows the authors' order (docs/METHOD.md): one forward pass gives every loss
-(`losses.acai_losses`); the autoencoder, critic and linear-probe gradients are all computed before
-any update is applied. Periodic evaluations, checkpoints and the loop around chunks live in
-`acai.driver`.
+The step follows the authors' order (docs/METHOD.md): one forward pass of the model (its module of
+acai/models) gives every loss; the gradients of all its players (for ACAI: autoencoder, critic and linear
+probe) are computed before any update is applied. Periodic evaluations, checkpoints and the loop around
+chunks live in `acai.driver`.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from acai import losses, objectives
+from acai import models
 from acai.checkpoints import Checkpoint
 from acai.config import ADAM_EPSILON, Config
 from acai.data import Dataset
 from acai.networks import ACAINetworks
 
-LOSS_NAMES = objectives.Objective.loss_names  # ACAI's; every model's are its objective's loss_names
+LOSS_NAMES = models.get("acai").loss_names  # ACAI's; every model's are its class's loss_names
 
 
 def history_columns(loss_names: tuple[str, ...]) -> tuple[str, ...]:
@@ -35,8 +35,8 @@ HISTORY_COLUMNS = history_columns(LOSS_NAMES)
 
 
 def history_columns_for(config: Config) -> tuple[str, ...]:
-    """The history columns of a model like `config` (its objective's recorded losses)."""
-    return history_columns(objectives.for_config(config).loss_names)
+    """The history columns of a model like `config` (its model's recorded losses)."""
+    return history_columns(models.get(config.model).loss_names)
 
 
 class History:
@@ -114,8 +114,8 @@ def make_adam(config: Config) -> keras.optimizers.Adam:
 
 
 class Trainer:
-    """Trains one model in chunks of steps: ACAI (lambda = 0: the plain autoencoder baseline) or one of the
-    other autoencoders of Table 1 (acai.objectives says how each one steps).
+    """Trains one model in chunks of steps: ACAI (lambda = 0: the plain autoencoder baseline) or any other
+    model of acai.models (its module says how it steps).
 
     lambda and gamma live in tf.Variables: set_regularization() changes them between steps
     without retracing the compiled step. run() can be stopped from another thread with stop().
@@ -134,23 +134,24 @@ class Trainer:
         replicas = self.strategy.num_replicas_in_sync
         if config.batch_size % (2 * replicas):
             raise ValueError(f"batch_size {config.batch_size} must split into even batches over {replicas} replicas")
-        if config.model == "vqvae" and replicas > 1:
-            raise ValueError("the VQ-VAE's codebook averages are not distributed: train it on one device")
+        self.model = models.get(config.model)(config)
+        if not self.model.distributable and replicas > 1:
+            raise ValueError(f"the {self.model.title} model cannot train over several replicas: train it on one device")
         self._base_config = config
         self.dataset = dataset
-        self.objective = objectives.for_config(config)
         with self.strategy.scope():
             self.networks = networks or ACAINetworks(config, dataset.num_classes, seed=config.seed)
-            self.objective.build(self.networks)
-            self.optimizers = [make_adam(config) for _ in self.objective.players]  # one Adam per player
-            self.player_variables = self.objective.variables(self.networks)
-            for optimizer, variables in self._optimizer_pairs():
-                optimizer.build(variables)
+            self.model.build(self.networks)
+            self.optimizers = [make_adam(config) for _ in self.model.players]  # one Adam per player, in order
+            variables = self.model.variables(self.networks)
+            self.player_variables = [variables[player] for player in self.model.players]
+            for optimizer, player_variables in self._optimizer_pairs():
+                optimizer.build(player_variables)
         # Host variables, outside the strategy's scope: one value that every replica reads.
         self.lam = tf.Variable(config.lam, dtype=tf.float32, trainable=False, name="lam")
         self.gamma = tf.Variable(config.gamma, dtype=tf.float32, trainable=False, name="gamma")
         self.step = 0
-        self.loss_names = self.objective.loss_names
+        self.loss_names = self.model.loss_names
         self.history = History(history_columns(self.loss_names))
         self.sampler = dataset.batch_sampler(config.batch_size, config.seed)
         self._stop_event = threading.Event()
@@ -188,12 +189,6 @@ class Trainer:
                 raise ValueError(f"gamma must lie in [0, 1], got {gamma}")
             self.gamma.assign(gamma)
 
-    def alpha(self, step, batch: int, replica=0):
-        """The step's alphas: u ~ U(0, 1) folded into [0, 0.5], from a stateless generator keyed by
-        (seed, replica, step), so a resumed run (and a race partner) draws exactly the same ones."""
-        seed = tf.stack([tf.cast(self._base_config.seed + 1_000_003 * replica, tf.int64), tf.cast(step, tf.int64)])
-        return losses.fold_alpha(tf.random.stateless_uniform([batch], seed=seed))
-
     def draw(self, kind: str, shape, salt: int, step, replica=0):
         """Random numbers of a model's step ("uniform" in [0, 1) or "normal"), stateless like alpha: keyed by
         (seed, replica, step) and a salt per use, so resumes draw them again exactly."""
@@ -218,45 +213,47 @@ class Trainer:
         share = tf.shape(images)[0] // replicas
         images = images[replica * share : (replica + 1) * share]  # each replica pairs within its slice
         labels = labels[replica * share : (replica + 1) * share]
-        alpha = self.alpha(step, tf.shape(images)[0], replica)
 
         def draw(kind, shape, salt):
             return self.draw(kind, (tf.shape(images)[0],) + tuple(shape), salt, step, replica)
 
+        batch = models.Batch(images, labels, draw, self.lam, self.gamma)
         with tf.GradientTape(persistent=True) as tape:
-            values, totals, extras = self.objective.forward(self.networks, images, labels, draw, alpha,
-                                                            self.lam, self.gamma)
+            result = self.model.forward(self.networks, batch)
             # The optimizers sum the replicas' gradients: each replica minimises its share of the mean.
-            totals = [total / replicas for total in totals]
+            totals = {player: total / replicas for player, total in result.totals.items()}
         # Every gradient from the same forward pass, before any update.
-        gradient_sets = [tape.gradient(total, variables)
-                         for total, (_, variables) in zip(totals, self._optimizer_pairs())]
+        gradient_sets = {player: tape.gradient(totals[player], variables)
+                         for player, variables in zip(self.model.players, self.player_variables)}
         del tape
-        applied = self._apply_if_finite(values, gradient_sets, context, extras)
+        values = [result.recorded[name] for name in self.loss_names]
+        applied = self._apply_if_finite(values, gradient_sets, context, result.extras)
         return tf.stack(values), tf.cast(applied, tf.float32)
 
     def _apply_if_finite(self, values, gradient_sets, context, extras=()):
-        """The NaN guard: apply the updates only if every loss and every gradient but the probe's is finite on
-        every replica."""
+        """The NaN guard: apply the updates only if every loss and the gradient of every player but the monitors
+        (the probe) is finite on every replica."""
         finite = tf.reduce_all(
             [tf.reduce_all(tf.math.is_finite(value)) for value in values]
-            + [tf.math.is_finite(tf.linalg.global_norm(g)) for g in gradient_sets[:-1]]
+            + [tf.math.is_finite(tf.linalg.global_norm(gradients)) for player, gradients in gradient_sets.items()
+               if player not in self.model.monitors]
         )
         # Every replica must take the same branch: finite only if finite everywhere.
         failures = context.all_reduce(tf.distribute.ReduceOp.SUM, 1.0 - tf.cast(finite, tf.float32))
         finite = failures < 0.5
 
         def apply_updates(gradient_sets):
-            for (optimizer, variables), gradients in zip(self._optimizer_pairs(), gradient_sets):
-                optimizer.apply(gradients, variables)
-            self.objective.after_update(self.networks, extras)
+            for (optimizer, variables), player in zip(self._optimizer_pairs(), self.model.players):
+                optimizer.apply(gradient_sets[player], variables)
+            self.model.after_update(self.networks, extras)
             return tf.constant(True)
 
         if context.num_replicas_in_sync == 1:
             return tf.cond(finite, lambda: apply_updates(gradient_sets), lambda: tf.constant(False))
         # Gradient aggregation cannot sit inside tf.cond across replicas: apply zeroed
         # gradients instead (Adam's moments decay once); run() still stops with the message.
-        apply_updates([[tf.where(finite, g, tf.zeros_like(g)) for g in gradients] for gradients in gradient_sets])
+        apply_updates({player: [tf.where(finite, g, tf.zeros_like(g)) for g in gradients]
+                       for player, gradients in gradient_sets.items()})
         return finite
 
     def run(self, steps: int) -> RunReport:
@@ -303,12 +300,12 @@ class Trainer:
         runs, the next run stops before its first step."""
         self._stop_event.set()
 
-    # Optimizer state (and the objective's own, e.g. the VQ-VAE's codebook averages), for exact resumes.
+    # Optimizer state (and the model's own, e.g. the VQ-VAE's codebook averages), for exact resumes.
     def _state_variables(self) -> dict:
         state = {f"optimizer{index}/{number}": variable
                  for index, (optimizer, _) in enumerate(self._optimizer_pairs())
                  for number, variable in enumerate(optimizer.variables)}
-        return {**state, **self.objective.state()}
+        return {**state, **self.model.state()}
 
     def optimizer_state(self) -> dict[str, np.ndarray]:
         return {key: variable.numpy() for key, variable in self._state_variables().items()}

@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import socket
@@ -25,7 +24,9 @@ from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from acai.machine import configure_tensorflow  # noqa: E402
+
+configure_tensorflow()  # first: thread pools and log level, before TensorFlow loads
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -31,7 +31,9 @@ import time
 
 from race import CHROMIUM_ARGS, ROOT, cli_speed, cpu_seconds
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from acai.machine import configure_tensorflow  # noqa: E402
+
+configure_tensorflow()  # first: thread pools and log level, before TensorFlow loads
 # Every viewer's tab is in front of somebody: Chromium must not throttle the pages it thinks are hidden.
 VIEWER_ARGS = CHROMIUM_ARGS + ["--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                                "--disable-backgrounding-occluded-windows"]

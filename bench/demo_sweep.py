@@ -24,11 +24,15 @@ from pathlib import Path
 
 import numpy as np
 
-from acai import checkpoints
-from acai.config import Config
-from acai.data import load_dataset
-from acai.machine import machine_description, matmul_rate
-from acai.race import Race
+from acai.machine import configure_tensorflow
+
+configure_tensorflow()  # first: thread pools and log level, before TensorFlow loads
+
+from acai import checkpoints  # noqa: E402
+from acai.config import Config  # noqa: E402
+from acai.data import load_dataset  # noqa: E402
+from acai.machine import machine_description, matmul_rate  # noqa: E402
+from acai.race import Race  # noqa: E402
 
 
 def candidate(name: str) -> Config:

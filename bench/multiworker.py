@@ -64,7 +64,9 @@ def _seconds(mode: str, steps: int) -> float:
 
 
 def main() -> None:
-    from acai.machine import machine_description, matmul_rate
+    from acai.machine import configure_tensorflow, machine_description, matmul_rate
+
+    configure_tensorflow()  # before matmul_rate loads TensorFlow
 
     print(f"machine: {machine_description()}, float32 matmul {matmul_rate() / 1e9:.0f} GFLOP/s")
     rates = {}

@@ -17,12 +17,16 @@ import argparse
 import time
 from pathlib import Path
 
-from acai import checkpoints, evaluation
-from acai.config import PRESETS
-from acai.data import load_dataset
-from acai.machine import machine_description, matmul_rate
-from acai.networks import ACAINetworks
-from acai.training import Trainer
+from acai.machine import configure_tensorflow
+
+configure_tensorflow()  # first: thread pools and log level, before TensorFlow loads
+
+from acai import checkpoints, evaluation  # noqa: E402
+from acai.config import PRESETS  # noqa: E402
+from acai.data import load_dataset  # noqa: E402
+from acai.machine import machine_description, matmul_rate  # noqa: E402
+from acai.networks import ACAINetworks  # noqa: E402
+from acai.training import Trainer  # noqa: E402
 
 
 def cpu_flags() -> str:

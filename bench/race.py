@@ -27,7 +27,9 @@ import tempfile
 import time
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from acai.machine import configure_tensorflow  # noqa: E402
+
+configure_tensorflow()  # first: thread pools and log level, before TensorFlow loads
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 TRAIN_PAGE_EVAL_EVERY = 200  # explorer.page_train.EVAL_EVERY (not imported: that would load Streamlit here)

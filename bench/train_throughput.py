@@ -12,14 +12,18 @@ from __future__ import annotations
 import argparse
 import time
 
-import keras
-import tensorflow as tf
+from acai.machine import configure_tensorflow
 
-from acai.config import PRESETS, Config
-from acai.data import load_dataset
-from acai.machine import machine_description, matmul_rate
-from acai.networks import ACAINetworks
-from acai.training import Trainer
+configure_tensorflow()  # first: thread pools and log level, before TensorFlow loads
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+from acai.config import PRESETS, Config  # noqa: E402
+from acai.data import load_dataset  # noqa: E402
+from acai.machine import machine_description, matmul_rate  # noqa: E402
+from acai.networks import ACAINetworks  # noqa: E402
+from acai.training import Trainer  # noqa: E402
 
 # The demo-lines network before the sweep's fourth round (docs/DEMO_PRESETS.md), kept for comparison.
 FIRST_DEMO_LINES = Config(dataset="lines", depth=8, latent_width=4, latent_size=64, learning_rate=2e-3, batch_size=32)

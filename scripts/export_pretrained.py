@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import time
 from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
+from acai.machine import configure_tensorflow  # noqa: E402
 
-from acai import checkpoints, evaluation, reports  # noqa: E402
-from acai.config import Config, describe_regularization  # noqa: E402
+configure_tensorflow()  # first: thread pools and log level, before TensorFlow loads
+
+from acai import checkpoints, evaluation, models, reports  # noqa: E402
+from acai.cli import train_arguments  # noqa: E402
 from acai.data import load_dataset  # noqa: E402
 from acai.training import history_columns_for  # noqa: E402
 
@@ -43,43 +44,11 @@ CARD = """# {name}
 """
 
 
-def model_description(config, card: dict) -> str:
-    """The card's model row: which autoencoder, with the settings of its regulariser (and, for ACAI, when a
-    resumed run changed them)."""
-    if config.kind == "baseline" and card.get("regularization_changes"):  # ACAI until lambda went to 0
-        return f"ACAI, {describe_regularization(config.lam, config.gamma, card)} (lambda 0: a plain autoencoder)"
-    return {
-        "acai": f"ACAI, {describe_regularization(config.lam, config.gamma, card)}",
-        "baseline": "plain autoencoder (ACAI with lambda 0; its critic trained only as a monitor)",
-        "dropout": f"dropout autoencoder, keep probability {config.keep_probability:g} on the latent",
-        "denoising": f"denoising autoencoder, Gaussian input noise of std {config.noise_std:g}",
-        "vae": f"VAE, KL weight {config.kl_weight:g}, Bernoulli decoder; interpolated between posterior means",
-        "aae": "adversarial autoencoder, N(0, 1) prior, MLP discriminator 100-100",
-        "vqvae": (f"VQ-VAE, {config.code_vectors} codes per image from a codebook of 2^{config.codebook_bits}, "
-                  f"commitment {config.commitment:g}, codebook by moving averages (decay 0.999)"),
-    }[config.kind]
-
-
 def from_scratch_command(config, steps: int, name: str) -> str:
     """One CLI call that trains the same model from the start (batches are addressed by step, so chunked
     and uninterrupted runs see the same data)."""
-    options = [f"--dataset {config.dataset}", f"--architecture {config.architecture}", f"--latent-size {config.latent_size}"]
-    if config.architecture == "conv":
-        options += [f"--depth {config.depth}", f"--latent-width {config.latent_width}"]
-        options += [f"--{flag} {value}" for flag, value in (("patch", config.patch), ("decoder-patch", config.decoder_patch))
-                    if value != 1]
-    if config.model != "acai":
-        options.insert(0, f"--model {config.model}")
-    else:
-        options += [f"--lam {config.lam:g}", f"--gamma {config.gamma:g}"]
-    default = Config()  # the CLI's defaults (the paper's learning rate and batch)
-    options += [f"--{flag} {value:g}" for flag, value, usual in (("lr", config.learning_rate, default.learning_rate),
-                                                               ("batch", config.batch_size, default.batch_size))
-                if value != usual]
-    options += [f"--seed {config.seed}", f"--steps {steps}"]
-    if config.dataset == "lines":
-        options.append("--eval-every 500")
-    return "python -m acai train " + " ".join(options) + f" --out runs/{name}"
+    options = train_arguments(config) + ["--steps", str(steps)] + (["--eval-every", "500"] if config.dataset == "lines" else [])
+    return " ".join(["python -m acai train", *options, "--out", f"runs/{name}"])
 
 
 def _same_training(target: Path, checkpoint) -> bool:
@@ -125,7 +94,7 @@ def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | 
     (target / "README.md").write_text(CARD.format(
         name=target.name, note_row=f"| note | {note} |\n" if note else "", dataset=config.dataset,
         architecture=config.architecture, depth=config.depth,
-        latent_size=config.latent_size, latent_shape=shape, kind=model_description(config, card),
+        latent_size=config.latent_size, latent_shape=shape, kind=models.get(config.model).describe(config, card),
         learning_rate=config.learning_rate, batch_size=config.batch_size, steps=checkpoint.step,
         images=checkpoint.step * config.batch_size, wall=f"{hours:.2f} h",
         precision=arithmetic, machine=card.get("machine", "?"), command=card.get("command", "?"),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from acai.config import setting_history
+from acai.config import Config, setting_history
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -77,9 +77,10 @@ def mnist_over_training(progress: dict) -> str:
 def _model(config: dict, card: dict) -> str:
     """ACAI with its lambda (0: the plain autoencoder; where a resumed run changed it, each value from the
     step it started at), or the name of another Table 1 model."""
-    if config.get("model", "acai") != "acai":
-        return config["model"]
-    return f"acai ({setting_history('lam', config['lam'], card)})"
+    config = Config.from_dict(config)
+    if not config.has_critic:  # lambda is ACAI's
+        return config.model
+    return f"{config.model} ({setting_history('lam', config.lam, card)})"
 
 
 def cards_table(pretrained: Path) -> str:

@@ -14,21 +14,22 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # before TensorFlow loads
+from acai.machine import configure_tensorflow  # noqa: E402
+
+configure_tensorflow()  # first: thread pools and log level, before TensorFlow loads
 
 from acai import checkpoints, lines, reports  # noqa: E402
+from acai import models as registry  # noqa: E402
 from acai.config import Config  # noqa: E402
 from acai.evaluation import TABLE_1  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-ORDER = ("baseline", "dropout", "denoising", "vae", "aae", "vqvae", "acai")  # the paper's row order
-NAMES = {"baseline": "plain autoencoder", "dropout": "dropout", "denoising": "denoising", "vae": "VAE",
-         "aae": "AAE", "vqvae": "VQ-VAE", "acai": "ACAI"}
+ORDER = tuple(row.kind for row in registry.table_rows())  # the paper's row order
+NAMES = {row.kind: row.title for row in registry.table_rows()}
 FOLDERS = {kind: f"lines-{kind}" for kind in ORDER}  # the matched-compute set
 
 

@@ -3,7 +3,9 @@ from pathlib import Path
 
 import pytest
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+from acai.machine import configure_tensorflow
+
+configure_tensorflow()  # before any test loads TensorFlow, as every entry point does
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if "ACAI_DATA_DIR" not in os.environ and (SHARED_DATA / "mnist.npz").exists():
     os.environ["ACAI_DATA_DIR"] = str(SHARED_DATA)

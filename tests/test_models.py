@@ -6,21 +6,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from acai import checkpoints, interpolation, losses
-from acai.config import MODELS, PRESETS, Config, model_config
+from acai import checkpoints, interpolation, losses, models
+from acai.config import PRESETS, Config
 from acai.driver import TrainingRun
+from acai.models import model_config
+from acai.models.vqvae import CodebookAverages
 from acai.networks import ACAINetworks
-from acai.objectives import CodebookAverages, for_config
 from acai.training import Trainer
 
-OTHERS = [model for model in MODELS if model != "acai"]
+OTHERS = [model for model in models.names() if model != "acai"]
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
 def tiny(model: str) -> Config:
     """tests' tiny lines network; the VQ-VAE with a 64-entry codebook and 2 vectors."""
     return Config(dataset="lines", depth=8, latent_width=4, latent_size=32, batch_size=32, model=model,
-                  codebook_bits=6, code_vectors=2)
+                  settings={"codebook_bits": 6, "code_vectors": 2} if model == "vqvae" else {})
 
 
 def test_dropout_zeroes_dropped_units_and_scales_the_kept():
@@ -120,7 +121,7 @@ def test_one_training_step_of_each_on_lines(model, lines_dataset):
     report = trainer.run(2)
     assert report.steps == 2 and not report.diverged
     history = trainer.history.as_array()
-    assert trainer.history.columns == ("step", *for_config(config).loss_names, "lam", "gamma")
+    assert trainer.history.columns == ("step", *models.get(config.model).loss_names, "lam", "gamma")
     assert history.shape == (2, len(trainer.history.columns)) and np.isfinite(history).all()
     assert any(not np.array_equal(a, b.numpy()) for a, b in zip(before, trainer.networks.autoencoder_variables))
     assert trainer.networks.critic is None
@@ -163,15 +164,21 @@ def test_authors_settings_per_model():
     lines = PRESETS["lines32"]
     assert model_config(lines, "ae") == lines.replace(lam=0.0) and model_config(lines, "ae").kind == "baseline"
     vq = model_config(lines, "vqvae")
-    assert (vq.latent_width, vq.latent_size, vq.codebook_bits, vq.commitment, vq.code_vectors) == (4, 256, 14, 10.0, 10)
-    assert model_config(lines, "vae").kl_weight == 1.0 and model_config(lines, "dropout").keep_probability == 0.5
-    assert model_config(lines, "denoising").noise_std == 1.0 and model_config(lines, "aae").latent_size == 64
+    settings = vq.model_settings
+    assert (vq.latent_width, vq.latent_size, settings.codebook_bits, settings.commitment, settings.code_vectors) \
+        == (4, 256, 14, 10.0, 10)
+    assert model_config(lines, "vae").model_settings.kl_weight == 1.0
+    assert model_config(lines, "dropout").model_settings.keep_probability == 0.5
+    assert model_config(lines, "denoising").model_settings.noise_std == 1.0
+    assert model_config(lines, "aae").latent_size == 64
     with pytest.raises(ValueError, match="unknown model"):
         lines.replace(model="gan")
     with pytest.raises(ValueError, match="conv architecture only"):
         PRESETS["mnist_mlp"].replace(model="vae")
     with pytest.raises(ValueError, match="keep_probability"):
-        lines.replace(model="dropout", keep_probability=0.0)
+        lines.replace(model="dropout", settings={"keep_probability": 0.0})
+    with pytest.raises(ValueError, match="the vae model has no setting keep_probability"):
+        lines.replace(model="vae", settings={"keep_probability": 0.5})
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ def test_sides_start_equal_see_the_same_data_and_differ_only_by_lambda(tiny_conf
         np.testing.assert_array_equal(x, y)  # encoder, decoder, critic and probe
     assert acai.networks is not baseline.networks
     np.testing.assert_array_equal(acai.sampler.batch(3)[0], baseline.sampler.batch(3)[0])
-    np.testing.assert_array_equal(acai.alpha(3, 32).numpy(), baseline.alpha(3, 32).numpy())
+    np.testing.assert_array_equal(acai.draw("uniform", (32,), 0, 3).numpy(), baseline.draw("uniform", (32,), 0, 3).numpy())
     race.advance(2)
     assert acai.step == baseline.step == 2
     for x, y in zip(acai.networks.get_weights(), baseline.networks.get_weights()):

@@ -68,9 +68,10 @@ def test_settling_the_heap_puts_todays_objects_out_of_the_collectors_reach():
         gc.unfreeze()
 
 
-def test_importing_acai_sizes_tensorflows_thread_pools_unless_the_environment_does():
-    """One intra-op thread per two cores (acai.machine.thread_defaults), set before TensorFlow starts; a
-    variable the user set wins. Checked in fresh interpreters."""
+def test_importing_acai_changes_nothing_and_configure_tensorflow_sizes_the_pools():
+    """Importing acai (even all of it) leaves the environment alone; configure_tensorflow() sets one intra-op
+    thread per two cores (acai.machine.thread_defaults) and the log level, and a variable the user set wins.
+    Checked in fresh interpreters."""
     import os
     import subprocess
     import sys
@@ -80,11 +81,20 @@ def test_importing_acai_sizes_tensorflows_thread_pools_unless_the_environment_do
     assert thread_defaults(1) == {"TF_NUM_INTEROP_THREADS": "1", "TF_NUM_INTRAOP_THREADS": "1"}
     assert thread_defaults(2) == {"TF_NUM_INTEROP_THREADS": "2", "TF_NUM_INTRAOP_THREADS": "1"}
     assert thread_defaults(8) == {"TF_NUM_INTEROP_THREADS": "8", "TF_NUM_INTRAOP_THREADS": "4"}
-    code = "import os, acai; print(os.environ['TF_NUM_INTEROP_THREADS'], os.environ['TF_NUM_INTRAOP_THREADS'])"
-    clean = {key: value for key, value in os.environ.items() if not key.startswith("TF_NUM_")}
-    chosen = subprocess.run([sys.executable, "-c", code], env=clean, capture_output=True, text=True, check=True)
+    clean = {key: value for key, value in os.environ.items() if not key.startswith(("TF_NUM_", "TF_CPP_"))}
+
+    def environment_after(code: str, **extra) -> list[str]:
+        show = "; print(*(os.environ.get(k) for k in ('TF_NUM_INTEROP_THREADS', 'TF_NUM_INTRAOP_THREADS', " \
+               "'TF_CPP_MIN_LOG_LEVEL')))"
+        done = subprocess.run([sys.executable, "-c", "import os; " + code + show], env={**clean, **extra},
+                              capture_output=True, text=True, check=True)
+        return done.stdout.split()
+
+    assert environment_after("import acai, acai.config, acai.models, acai.metrics, acai.cli") == ["None"] * 3
     expected = thread_defaults()
-    assert chosen.stdout.split() == [expected["TF_NUM_INTEROP_THREADS"], expected["TF_NUM_INTRAOP_THREADS"]]
-    mine = subprocess.run([sys.executable, "-c", code], env={**clean, "TF_NUM_INTRAOP_THREADS": "3"},
-                          capture_output=True, text=True, check=True)
-    assert mine.stdout.split() == [expected["TF_NUM_INTEROP_THREADS"], "3"]
+    configured = "from acai.machine import configure_tensorflow; configure_tensorflow()"
+    assert environment_after(configured) == [expected["TF_NUM_INTEROP_THREADS"], expected["TF_NUM_INTRAOP_THREADS"], "3"]
+    assert environment_after(configured, TF_NUM_INTRAOP_THREADS="3") == [expected["TF_NUM_INTEROP_THREADS"], "3", "3"]
+    late = subprocess.run([sys.executable, "-W", "error", "-c", "import tensorflow as tf; tf.constant(1.0) + 1; "
+                           + configured], env=clean, capture_output=True, text=True)
+    assert late.returncode != 0 and "came after TensorFlow started its runtime" in late.stderr  # said, not silent

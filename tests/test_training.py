@@ -6,6 +6,7 @@ import pytest
 from acai import losses
 from acai.data import Dataset
 from acai.driver import TrainingRun
+from acai.models.acai import acai_terms
 from acai.training import HISTORY_COLUMNS, LOSS_NAMES, Trainer
 
 
@@ -100,16 +101,16 @@ def test_evaluations_fall_on_multiples_of_eval_every_whatever_the_chunks(tiny_co
 
 
 def test_recorded_losses_are_those_of_the_losses_module(tiny_config, lines_dataset):
-    """The step's recorded losses equal acai_losses (and the per-equation functions) on the same batch,
+    """The step's recorded losses equal ACAI's forward pass (and the per-equation functions) on the same batch,
     alphas and weights, evaluated before the update."""
     trainer = Trainer(tiny_config, lines_dataset)
     before = trainer.networks.get_weights()
     images, labels = trainer.sampler.batch(0)
-    alpha = trainer.alpha(0, len(images)).numpy()
+    alpha = losses.fold_alpha(trainer.draw("uniform", (len(images),), 0, 0)).numpy()  # the step's alphas
     trainer.run(1)
     recorded = dict(zip(LOSS_NAMES, trainer.history.as_array()[0, 1:]))
     trainer.networks.set_weights(before)
-    terms = losses.acai_losses(trainer.networks, images, labels, alpha, 0.5, 0.2)
+    terms = acai_terms(trainer.networks, images, labels, alpha, 0.5, 0.2)
     for name in LOSS_NAMES:
         assert recorded[name] == pytest.approx(float(getattr(terms, name)), rel=1e-4), name
     latents = trainer.networks.encoder(images)

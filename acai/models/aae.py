@@ -1,0 +1,54 @@
+"""The adversarial autoencoder of the paper's Table 1: MSE plus fooling a discriminator that tells codes from
+samples of N(0, 1); the discriminator (an MLP 100-100 on the flattened code) learns with sigmoid
+cross-entropy (codes 0, prior samples 1)."""
+
+from __future__ import annotations
+
+from acai.models.base import Batch, Model, Step, TableRow, builders, lazy, losses, probe_terms, register
+
+keras = lazy("keras")
+DISCRIMINATOR = (100, 100)  # the authors' hidden widths
+
+
+@register
+class AAE(Model):
+    name = "aae"
+    title = "AAE"
+    summary = "adversarial autoencoder: a discriminator pushes the codes towards N(0, 1)"
+    table_rows = (TableRow("aae", "AAE", 4, 3.26, 0.17),)
+    players = ("autoencoder", "discriminator", "probe")
+    loss_names = ("reconstruction", "fooling", "discriminator_codes", "discriminator_prior", "probe",
+                  "probe_accuracy")
+
+    @classmethod
+    def describe(cls, config, card=None) -> str:
+        return "adversarial autoencoder, N(0, 1) prior, MLP discriminator 100-100"
+
+    @classmethod
+    def build_networks(cls, networks, config) -> None:
+        super().build_networks(networks, config)
+        # The discriminator: an MLP (LeakyReLU 0.2) from the flattened code to one logit, "drawn from the prior".
+        layers = keras.layers
+        inputs = keras.Input(config.latent_shape)
+        x = layers.Flatten()(inputs)
+        for size in DISCRIMINATOR:
+            x = builders.leaky()(layers.Dense(size, kernel_initializer=builders.dense_initializer())(x))
+        logit = layers.Dense(1, kernel_initializer=builders.dense_initializer())(x)[:, 0]
+        networks.discriminator = keras.Model(inputs, logit, name="discriminator")
+
+    def variables(self, networks):
+        return {"autoencoder": networks.autoencoder_variables,
+                "discriminator": networks.discriminator.trainable_variables,
+                "probe": networks.probe.trainable_variables}
+
+    def forward(self, networks, batch: Batch) -> Step:
+        latents = networks.encoder(batch.images, training=True)
+        reconstruction = losses.reconstruction_loss(batch.images, networks.decoder(latents, training=True))
+        on_codes = networks.discriminator(latents, training=True)
+        on_prior = networks.discriminator(batch.draw("normal", tuple(latents.shape[1:]), 4), training=True)
+        fooling = losses.sigmoid_cross_entropy(on_codes, 1.0)
+        codes, prior = losses.sigmoid_cross_entropy(on_codes, 0.0), losses.sigmoid_cross_entropy(on_prior, 1.0)
+        probe = probe_terms(networks, latents, batch.labels)
+        return Step({"reconstruction": reconstruction, "fooling": fooling, "discriminator_codes": codes,
+                     "discriminator_prior": prior, **probe},
+                    {"autoencoder": reconstruction + fooling, "discriminator": codes + prior, "probe": probe["probe"]})

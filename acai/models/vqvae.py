@@ -1,0 +1,129 @@
+"""The VQ-VAE of the paper's Table 1 (the authors' moving-average variant): the code passes through
+`code_vectors` vectors, each replaced by its nearest entry of a codebook of 2^codebook_bits (straight-through
+gradient); MSE plus beta times the commitment loss; the codebook follows moving averages of the vectors
+assigned to each entry (CodebookAverages) after every update.
+
+Its decoder has three parts in a row, to_vectors (latents -> V vectors of the latent's size), the quantizer and
+from_vectors (quantized vectors -> relu, Dense(512), relu, Dense(latent size) -> the conv decoder); the app
+interpolates through the whole decoder, so latents are quantized when decoded.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from acai.models.base import Batch, Model, Step, TableRow, builders, lazy, losses, probe_terms, register, tf
+
+keras = lazy("keras")
+
+HIDDEN = 512  # the authors' filter_size: the width of the MLP after the codebook
+
+
+@dataclasses.dataclass(frozen=True)
+class VQVAESettings:
+    codebook_bits: int = 14  # log2 of the codebook size (the authors' flag: z_log_size)
+    commitment: float = 10.0  # weight of the commitment loss (the authors' flag: beta)
+    code_vectors: int = 10  # discrete codes per image (the authors' flag: num_latents)
+
+    def __post_init__(self):
+        if not 1 <= self.codebook_bits <= 20 or self.code_vectors < 1:
+            raise ValueError(f"codebook_bits must lie in [1, 20] and code_vectors be >= 1, "
+                             f"got {self.codebook_bits} and {self.code_vectors}")
+        if self.commitment < 0:
+            raise ValueError(f"commitment must be >= 0, got {self.commitment}")
+
+
+class CodebookAverages:
+    """The codebook's exponential moving averages (the authors' EMA variant of VQ-VAE): per code, the decayed
+    count of vectors assigned to it and the decayed sum of those vectors; the codebook is their ratio, the
+    counts Laplace-smoothed with epsilon. Training state only: the shipped model needs the codebook alone."""
+
+    decay = 0.999
+    epsilon = 1e-5
+
+    def __init__(self, quantizer):
+        self.counts = tf.Variable(tf.zeros([quantizer.codes]), trainable=False, name="codebook_counts")
+        self.sums = tf.Variable(tf.identity(quantizer.codebook), trainable=False, name="codebook_sums")
+
+    def update(self, quantizer, vectors, codes) -> None:
+        flat = tf.reshape(vectors, [-1, quantizer.dimension])
+        codes = tf.reshape(codes, [-1])
+        # Per code: how many vectors chose it and their sum (a segment sum: the one-hot matmul of the
+        # authors' code, without its (N V) x K x D multiply).
+        batch_counts = tf.math.unsorted_segment_sum(tf.ones_like(codes, tf.float32), codes, quantizer.codes)
+        batch_sums = tf.math.unsorted_segment_sum(flat, codes, quantizer.codes)
+        self.counts.assign(self.decay * self.counts + (1 - self.decay) * batch_counts)
+        self.sums.assign(self.decay * self.sums + (1 - self.decay) * batch_sums)
+        total = tf.reduce_sum(self.counts)
+        smoothed = (self.counts + self.epsilon) / (total + quantizer.codes * self.epsilon) * total
+        quantizer.codebook.assign(self.sums / smoothed[:, None])
+
+
+@register
+class VQVAE(Model):
+    name = "vqvae"
+    title = "VQ-VAE"
+    summary = "VQ-VAE: the code is quantized to a learned codebook (moving averages)"
+    Settings = VQVAESettings
+    table_rows = (TableRow("vqvae", "VQ-VAE", 5, 5.41, 0.17),)
+    loss_names = ("reconstruction", "commitment", "codes_used", "probe", "probe_accuracy")
+    distributable = False  # the codebook averages are not reduced over replicas
+
+    @classmethod
+    def adapt(cls, base):
+        """The authors ran the VQ-VAE on lines with a 4x4 latent map (latent 256), not the 2x2 of the others."""
+        if base.dataset == "lines" and (base.latent_width, base.latent_size) == (2, 64):
+            base = base.replace(latent_width=4, latent_size=256)
+        return base.replace(model=cls.name)
+
+    @classmethod
+    def describe(cls, config, card=None) -> str:
+        settings = config.model_settings
+        return (f"VQ-VAE, {settings.code_vectors} codes per image from a codebook of 2^{settings.codebook_bits}, "
+                f"commitment {settings.commitment:g}, codebook by moving averages (decay {CodebookAverages.decay:g})")
+
+    @classmethod
+    def build_networks(cls, networks, config) -> None:
+        layers = keras.layers
+        settings = config.model_settings
+        networks.encoder = builders.build_encoder(config)
+        dimension, vectors = config.latent_size, settings.code_vectors
+        latents = keras.Input(config.latent_shape)
+        projected = layers.Dense(dimension * vectors, kernel_initializer=builders.dense_initializer())(
+            layers.Flatten()(latents))
+        networks.to_vectors = keras.Model(latents, layers.Reshape((vectors, dimension))(projected), name="to_vectors")
+        networks.quantizer = builders.VectorQuantizer(1 << settings.codebook_bits, dimension,
+                                                      seed=builders.next_seed(), name="quantizer")
+        quantized = keras.Input((vectors, dimension))
+        x = layers.ReLU()(layers.Flatten()(quantized))
+        x = layers.ReLU()(layers.Dense(HIDDEN, kernel_initializer=builders.dense_initializer())(x))
+        x = layers.Dense(dimension, kernel_initializer=builders.dense_initializer())(x)
+        networks.from_vectors = keras.Model(
+            quantized, builders.conv_decoder_stack(layers.Reshape(config.latent_shape)(x), config), name="from_vectors")
+        networks.decoder = keras.Model(
+            latents, networks.from_vectors(networks.quantizer(networks.to_vectors(latents))), name="decoder")
+
+    def build(self, networks) -> None:
+        self.averages = CodebookAverages(networks.quantizer)
+
+    def state(self):
+        return {"codebook/counts": self.averages.counts, "codebook/sums": self.averages.sums}
+
+    def forward(self, networks, batch: Batch) -> Step:
+        latents = networks.encoder(batch.images, training=True)
+        vectors = networks.to_vectors(latents, training=True)
+        codes = networks.quantizer.nearest(vectors)
+        quantized = networks.quantizer.lookup(codes)
+        straight_through = vectors + tf.stop_gradient(quantized - vectors)
+        reconstruction = losses.reconstruction_loss(batch.images,
+                                                    networks.from_vectors(straight_through, training=True))
+        commitment = losses.commitment_loss(vectors, quantized)
+        used = tf.cast(tf.size(tf.unique(tf.reshape(codes, [-1]))[0]), tf.float32)
+        probe = probe_terms(networks, latents, batch.labels)
+        return Step({"reconstruction": reconstruction, "commitment": commitment, "codes_used": used, **probe},
+                    {"autoencoder": reconstruction + self.settings.commitment * commitment, "probe": probe["probe"]},
+                    extras=(vectors, codes))
+
+    def after_update(self, networks, extras) -> None:
+        vectors, codes = extras
+        self.averages.update(networks.quantizer, vectors, codes)
