@@ -28,6 +28,7 @@ import shutil
 import tempfile
 import warnings
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -298,7 +299,57 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
             raise CheckpointError(f"{path} lacks {key!r}")
     manifest.setdefault("metrics", {})
     manifest.setdefault("card", {})
+    _check_manifest_fields(manifest, path)
     return manifest
+
+
+MAX_CLASSES = 1000  # the probe's outputs: no dataset of acai's has more than 10
+
+
+def _whole_number(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _check_manifest_fields(manifest: dict[str, Any], path: Path) -> None:
+    """Every field of config.json has the type and range acai writes, before anything is built from it."""
+    if not _whole_number(manifest["step"]) or manifest["step"] < 0:
+        raise CheckpointError(f"{path}: step must be a whole number >= 0, not {manifest['step']!r}")
+    if not _whole_number(manifest["num_classes"]) or not 1 <= manifest["num_classes"] <= MAX_CLASSES:
+        raise CheckpointError(f"{path}: num_classes must be a whole number from 1 to {MAX_CLASSES}, "
+                              f"not {manifest['num_classes']!r}")
+    for key in ("config", "metrics", "card", "files"):
+        if not isinstance(manifest[key], dict):
+            raise CheckpointError(f"{path}: {key} must be a mapping, not {type(manifest[key]).__name__}")
+    files = manifest["files"]
+    if set(files) != {WEIGHTS_FILE, OPTIMIZER_FILE, HISTORY_FILE}:
+        raise CheckpointError(f"{path}: files must list the sha256 of exactly {WEIGHTS_FILE}, {OPTIMIZER_FILE} "
+                              f"and {HISTORY_FILE}; it lists {', '.join(map(str, files)) or 'none'}")
+    for name, digest in files.items():
+        if not (isinstance(digest, str) and len(digest) == 64 and all(c in "0123456789abcdef" for c in digest)):
+            raise CheckpointError(f"{path}: the sha256 of {name} is not 64 hexadecimal digits")
+
+
+def _check_weight_shapes(path: Path, networks) -> None:
+    """Compare the arrays a weights file declares with the networks' variables before any data is read: an
+    HDF5 file can declare an array of gigabytes while storing nothing (Keras would allocate it)."""
+    import h5py
+
+    declared: list[tuple[tuple[int, ...], str]] = []
+
+    def visit(name, item):
+        if isinstance(item, h5py.Dataset):
+            declared.append((tuple(item.shape), item.dtype.str))
+
+    try:
+        with h5py.File(path, "r") as weights:
+            weights.visititems(visit)
+    except (OSError, ValueError) as error:
+        raise CheckpointError(f"{path} is not a readable weights file ({error})") from None
+    expected = Counter(tuple(variable.shape) for variable in networks.weights)
+    if Counter(shape for shape, _ in declared) != expected or any(kind != "<f4" for _, kind in declared):
+        raise CheckpointError(f"{path} does not fit the config in {CONFIG_FILE}: it holds arrays of other shapes "
+                              f"or types than the config's networks ({len(declared)} arrays; the networks have "
+                              f"{len(networks.weights)})")
 
 
 def load_checkpoint(folder: str | os.PathLike, precision: str | None = None) -> Checkpoint:
@@ -313,8 +364,6 @@ def load_checkpoint(folder: str | os.PathLike, precision: str | None = None) -> 
     folder = Path(folder)
     manifest = read_manifest(folder)
     for name, expected in manifest["files"].items():
-        if name not in (WEIGHTS_FILE, OPTIMIZER_FILE, HISTORY_FILE):
-            raise CheckpointError(f"{folder / CONFIG_FILE} lists an unexpected file {name!r}")
         if not (folder / name).is_file():
             raise CheckpointError(f"{folder} is incomplete: {name} is missing")
         if _sha256(folder / name) != expected:
@@ -328,7 +377,8 @@ def load_checkpoint(folder: str | os.PathLike, precision: str | None = None) -> 
         raise CheckpointError(f"{folder / CONFIG_FILE} holds an invalid config: {error}") from None
     from acai.networks import ACAINetworks
 
-    networks = ACAINetworks(config, manifest["num_classes"])
+    networks = ACAINetworks(config, manifest["num_classes"])  # its size was bounded by Config
+    _check_weight_shapes(folder / WEIGHTS_FILE, networks)
     try:
         with warnings.catch_warnings():
             # Keras only warns when it skips a group it cannot match and leaves fresh weights

@@ -10,16 +10,26 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import json
 import os
+import signal
 import sys
-import tempfile
+import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tqdm import tqdm
 
 from acai import models, multiworker
 from acai.config import ARCHITECTURES, DATASETS, PRECISIONS, PRESETS, Config, default_config
-from acai.machine import configure_tensorflow
+from acai.machine import configure_tensorflow, machine_description
+
+if TYPE_CHECKING:  # TensorFlow: each command imports it once its arguments are valid
+    from acai.driver import TrainingRun
+    from acai.race import Standing
+    from acai.training import Trainer
 
 
 def _positive_int(text: str) -> int:
@@ -218,6 +228,108 @@ def make_strategy(distribute: str, cpu_replicas: int = 1):
     return tf.distribute.MirroredStrategy(devices)
 
 
+def command_line() -> str:
+    return " ".join(["python -m acai", *sys.argv[1:]])
+
+
+CLI_CHUNK = 10  # steps between progress-bar updates
+
+
+def kept_folder(folder: str | os.PathLike, step: int) -> Path:
+    """Where `train --keep-every` keeps the copy of `folder` at `step`: beside it, <folder>-kept/step-<step>
+    (a checkpoint folder holds one checkpoint)."""
+    folder = Path(folder)
+    return folder.parent / f"{folder.name}-kept" / f"step-{step}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Outcome:
+    """How a command-line training ended: run to the end, diverged (the message), or interrupted (Ctrl-C)."""
+
+    diverged: str | None = None
+    interrupted: bool = False
+
+
+@contextlib.contextmanager
+def stop_on_interrupt(trainer: Trainer):
+    """While inside, Ctrl-C (SIGINT) asks `trainer` to stop after its current step instead of raising, so
+    the loop can save; a second Ctrl-C raises KeyboardInterrupt as usual. (Main thread only; elsewhere
+    this does nothing.)"""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handle(signum, frame):
+        signal.signal(signal.SIGINT, previous)
+        trainer.stop()
+
+    previous = signal.signal(signal.SIGINT, handle)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def train_and_checkpoint(run: TrainingRun, folder: Path, steps: int, *, card: dict | None = None,
+                         checkpoint_every: int = 500, keep_every: int = 0, command: str = "") -> Outcome:
+    """The command line's loop: train `steps` more steps with a tqdm bar, checkpointing into `folder`
+    every `checkpoint_every` steps and at the end, and keeping a copy without optimizer state at every
+    multiple of `keep_every` (0: none) in kept_folder(folder, step), to follow a long run over time.
+    Ctrl-C stops after the current step and saves the checkpoint before returning."""
+    trainer, card = run.trainer, dict(card or {})
+    config = trainer.config
+
+    def save(into: Path = folder, optimizer: bool = True) -> None:
+        run.save(into, optimizer=optimizer, card={
+            **card, "dataset": config.dataset, "steps": trainer.step,
+            "training_images": trainer.step * config.batch_size,
+            "machine": machine_description(), "command": command or card.get("command", ""),
+        })
+
+    knobs = f"lambda {config.lam:g}" if config.has_critic else "(its own regulariser)"
+    print(f"training {config.kind} on {config.dataset}, {config.architecture} latent {config.latent_size} {knobs} "
+          f"from step {trainer.step} for {steps} steps on {trainer.strategy.num_replicas_in_sync} "
+          f"replica(s) -> {folder}", flush=True)
+    target, last_saved = trainer.step + steps, trainer.step
+    with tqdm(total=steps, unit="step", dynamic_ncols=True) as bar, stop_on_interrupt(trainer):
+        while trainer.step < target:
+            chunk = min(CLI_CHUNK, target - trainer.step)
+            if keep_every:
+                chunk = min(chunk, keep_every - trainer.step % keep_every)  # stop exactly at each multiple
+            report = run.advance(chunk)
+            bar.update(report.steps)
+            last = trainer.history.last()
+            shown = [name for name in trainer.loss_names if not name.startswith("probe")][:3]
+            bar.set_postfix({name[:8]: f"{last.get(name, float('nan')):.4g}" for name in shown}
+                            | {"img_s": f"{report.images_per_second:.0f}"})
+            if report.diverged:
+                save()
+                return Outcome(diverged=report.diverged)
+            if report.stopped:
+                save()
+                return Outcome(interrupted=True)
+            if keep_every and report.steps and trainer.step % keep_every == 0:
+                save(kept_folder(folder, trainer.step), optimizer=False)
+            if trainer.step - last_saved >= checkpoint_every:
+                save()
+                last_saved = trainer.step
+    save()
+    return Outcome()
+
+
+def race_table_header(metric: str) -> str:
+    short = "MD" if metric == "mean_distance" else "mid-grey"
+    smooth = "  ACAI smooth  base smooth" if metric == "mean_distance" else ""
+    return f"{'seconds':>8} {'step':>6}  {'ACAI ' + short:>12} {'base ' + short:>12}{smooth}  {'ratio':>6}"
+
+
+def race_table_row(standing: Standing) -> str:
+    smooth = (f"  {standing.acai['smoothness']:>11.3f}  {standing.baseline['smoothness']:>11.3f}"
+              if standing.metric == "mean_distance" else "")
+    return (f"{standing.seconds:>8.1f} {standing.step:>6}  {standing.acai[standing.metric]:>12.3e} "
+            f"{standing.baseline[standing.metric]:>12.3e}{smooth}  {standing.ratio:>6.2f}")
+
+
 def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     task = None
     if args.distribute == "multiworker":  # checked before TensorFlow loads, so a bad spec is answered at once
@@ -225,7 +337,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             task = multiworker.read_task(os.environ.get(multiworker.VARIABLE))
         except multiworker.ClusterError as error:
             parser.error(str(error))
-    from acai import checkpoints, driver
+    from acai import checkpoints
     from acai.config import note_regularization_change
     from acai.data import DatasetError, load_dataset
     from acai.driver import TrainingRun
@@ -260,12 +372,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         dataset = load_dataset(config.dataset, data_dir=args.data_dir, seed=config.seed)
     except DatasetError as error:
         parser.error(str(error))
-    watchdog = None
-    if task is not None:
-        watchdog = multiworker.Watchdog(
-            args.worker_timeout,
-            f"the cluster did not start within {args.worker_timeout:g} s (--worker-timeout): is every worker of "
-            f"TF_CONFIG running ({', '.join(task.addresses)}), and can each reach the others' ports?")
+    watchdog = multiworker.start_watchdog(task, args.worker_timeout)
     strategy = make_strategy(args.distribute, args.cpu_replicas)
     try:
         run = (TrainingRun.restore(folder, dataset, strategy=strategy, eval_every=args.eval_every,
@@ -276,20 +383,12 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     run.trainer.set_regularization(config.lam, config.gamma)  # --resume may change lambda and gamma
     card = (note_regularization_change(checkpoints.read_manifest(folder)["card"], run.step, saved, config)
             if args.resume else {})
-    # Only the chief writes the checkpoint folder. The other workers run the same loop (every step is a
-    # collective one) and write their copies into a temporary folder, removed when they are done.
     start = run.step
-    with contextlib.ExitStack() as cleanup:
-        target = folder
-        if task is not None and not task.is_chief:
-            target = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="acai-worker-"))) / "checkpoint"
-        if watchdog is not None:
-            if args.steps:
-                run.advance(1)  # returns once every worker has joined and the first step is done
-            watchdog.cancel()
-        outcome = driver.train_and_checkpoint(run, target, args.steps - (run.step - start), card=card,
-                                              checkpoint_every=args.checkpoint_every, keep_every=args.keep_every,
-                                              command=driver.command_line())
+    with multiworker.checkpoint_target(task, folder) as target:
+        multiworker.first_step(run, args.steps, watchdog)
+        outcome = train_and_checkpoint(run, target, args.steps - (run.step - start), card=card,
+                                       checkpoint_every=args.checkpoint_every, keep_every=args.keep_every,
+                                       command=command_line())
     if outcome.diverged:
         print(f"error: {outcome.diverged}", file=sys.stderr)
         return 1
@@ -305,7 +404,6 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from acai import race as racing
     from acai.data import DatasetError, load_dataset
-    from acai.driver import command_line
     from acai.machine import machine_description, matmul_rate
 
     try:
@@ -326,12 +424,12 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"race {args.preset}: ACAI (lambda {config.lam:g}) against lambda 0, {config.dataset}, "
           f"{config.architecture}, latent {config.latent_size}, lr {config.learning_rate:g}, batch "
           f"{config.batch_size}, for {args.seconds:g} s", flush=True)
-    print(racing.table_header(race.metric), flush=True)
+    print(race_table_header(race.metric), flush=True)
     printed = 0
     while race.seconds < args.seconds:
         reports = race.advance(race.eval_every)
         for standing in race.standings[printed:]:
-            print(racing.table_row(standing), flush=True)
+            print(race_table_row(standing), flush=True)
         printed = len(race.standings)
         diverged = [report.diverged for report in reports.values() if report.diverged]
         if diverged:

@@ -17,6 +17,9 @@ ARCHITECTURES = ("conv", "mlp")
 PRECISIONS = ("float32", "bfloat16")
 
 IMAGE_SIZE = 32  # every dataset is brought to 32x32, as in the paper
+# No network larger than this is built (a config from a file could ask for any size; the largest shipped
+# model has 6.5 million). Config checks its estimate before anything is allocated.
+MAX_PARAMETERS = 50_000_000
 ADAM_EPSILON = 1e-8  # the authors' TF1 Adam; Keras 3 would default to 1e-7
 LEAKY_RELU_SLOPE = 0.2  # the authors' slope; Keras 3 would default to 0.3
 
@@ -106,6 +109,15 @@ class Config:
             raise ValueError(f"the {self.model} model is built on the {' or '.join(model.architectures)} "
                              "architecture only")
         model.validate(self)
+        if self.parameter_count() > MAX_PARAMETERS:
+            raise ValueError(f"these networks would have about {self.parameter_count():,} parameters; acai builds "
+                             f"at most {MAX_PARAMETERS:,} (depth {self.depth}, latent {self.latent_size}, "
+                             f"mlp_width {self.mlp_width})")
+
+    def parameter_count(self, num_classes: int = 10) -> int:
+        """The number of weights of this model's networks (with a probe over `num_classes`), computed from the
+        config alone, before anything is built."""
+        return models.get(self.model).parameter_count(self, num_classes)
 
     @property
     def encoder_scales(self) -> int:

@@ -68,7 +68,9 @@ class BatchSampler:
     the seed and e alone. lines draws fresh lines from a generator seeded by (seed, step).
     """
 
-    def __init__(self, dataset: Dataset, batch_size: int, seed: int):
+    def __init__(self, dataset: Dataset, batch_size: int, seed: int, shuffle: bool = True):
+        """`shuffle` False: every epoch in the dataset's own order (tests that need to know which images a
+        step gets)."""
         usable = len(dataset.x_train) - len(dataset.x_train) % batch_size
         if not dataset.is_stream and usable == 0:
             raise DatasetError(
@@ -77,6 +79,7 @@ class BatchSampler:
         self.dataset = dataset
         self.batch_size = batch_size
         self.seed = seed
+        self.shuffle = shuffle
         self._batches_per_epoch = usable // batch_size
         self._epoch = -1
         self._order = np.empty(0, dtype=np.int64)
@@ -87,7 +90,9 @@ class BatchSampler:
             return lines.sample_lines(self.batch_size, np.random.default_rng([self.seed, 2, step]))
         epoch, index = divmod(step, self._batches_per_epoch)
         if epoch != self._epoch:
-            self._order = np.random.default_rng([self.seed, 3, epoch]).permutation(len(self.dataset.x_train))
+            count = len(self.dataset.x_train)
+            self._order = (np.random.default_rng([self.seed, 3, epoch]).permutation(count) if self.shuffle
+                           else np.arange(count))
             self._epoch = epoch
         chosen = self._order[index * self.batch_size : (index + 1) * self.batch_size]
         return self.dataset.x_train[chosen], self.dataset.y_train[chosen]

@@ -15,20 +15,14 @@ the lines benchmark on EVAL_PAIRS pairs, or the mid-path realism of image datase
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
-import signal
-import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import tensorflow as tf
-from tqdm import tqdm
 
 from acai import checkpoints, evaluation
 from acai.data import Dataset
-from acai.machine import machine_description
 from acai.training import RunReport, Trainer
 
 EVAL_PAIRS = 64  # pairs of test images in every live evaluation (the full protocol uses 256)
@@ -86,10 +80,6 @@ class TrainingRun:
             self.evaluations.append(row)
         return row
 
-    def stop(self) -> None:
-        """Ask an advance in progress (in another thread) to stop after its current step."""
-        self.trainer.stop()
-
     def save(self, folder: str | os.PathLike, *, card: dict | None = None, metrics: dict | None = None,
              optimizer: bool = True) -> Path:
         """An ordinary, atomic checkpoint folder that resumes exactly (without `optimizer`, a lighter copy
@@ -115,92 +105,3 @@ class TrainingRun:
             raise checkpoints.CheckpointError(f"{folder}: {error}") from None
         return cls(trainer, eval_every=eval_every, evaluator=evaluator, evaluations=checkpoint.evaluations,
                    wall_seconds=float(checkpoint.card.get("wall_seconds", 0.0)))
-
-
-def command_line() -> str:
-    return " ".join(["python -m acai", *sys.argv[1:]])
-
-
-CLI_CHUNK = 10  # steps between progress-bar updates
-
-
-def kept_folder(folder: str | os.PathLike, step: int) -> Path:
-    """Where `train --keep-every` keeps the copy of `folder` at `step`: beside it, <folder>-kept/step-<step>
-    (not inside: every checkpoint replaces its folder whole)."""
-    folder = Path(folder)
-    return folder.parent / f"{folder.name}-kept" / f"step-{step}"
-
-
-@dataclasses.dataclass(frozen=True)
-class Outcome:
-    """How a command-line training ended: run to the end, diverged (the message), or interrupted (Ctrl-C)."""
-
-    diverged: str | None = None
-    interrupted: bool = False
-
-
-@contextlib.contextmanager
-def stop_on_interrupt(trainer: Trainer):
-    """While inside, Ctrl-C (SIGINT) asks `trainer` to stop after its current step instead of raising, so
-    the loop can save; a second Ctrl-C raises KeyboardInterrupt as usual. (Main thread only; elsewhere
-    this does nothing.)"""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def handle(signum, frame):
-        signal.signal(signal.SIGINT, previous)
-        trainer.stop()
-
-    previous = signal.signal(signal.SIGINT, handle)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def train_and_checkpoint(run: TrainingRun, folder: Path, steps: int, *, card: dict | None = None,
-                         checkpoint_every: int = 500, keep_every: int = 0, command: str = "") -> Outcome:
-    """The command line's loop: train `steps` more steps with a tqdm bar, checkpointing into `folder`
-    every `checkpoint_every` steps and at the end, and keeping a copy without optimizer state at every
-    multiple of `keep_every` (0: none) in kept_folder(folder, step), to follow a long run over time.
-    Ctrl-C stops after the current step and saves the checkpoint before returning."""
-    trainer, card = run.trainer, dict(card or {})
-    config = trainer.config
-
-    def save(into: Path = folder, optimizer: bool = True) -> None:
-        run.save(into, optimizer=optimizer, card={
-            **card, "dataset": config.dataset, "steps": trainer.step,
-            "training_images": trainer.step * config.batch_size,
-            "machine": machine_description(), "command": command or card.get("command", ""),
-        })
-
-    knobs = f"lambda {config.lam:g}" if config.has_critic else "(its own regulariser)"
-    print(f"training {config.kind} on {config.dataset}, {config.architecture} latent {config.latent_size} {knobs} "
-          f"from step {trainer.step} for {steps} steps on {trainer.strategy.num_replicas_in_sync} "
-          f"replica(s) -> {folder}", flush=True)
-    target, last_saved = trainer.step + steps, trainer.step
-    with tqdm(total=steps, unit="step", dynamic_ncols=True) as bar, stop_on_interrupt(trainer):
-        while trainer.step < target:
-            chunk = min(CLI_CHUNK, target - trainer.step)
-            if keep_every:
-                chunk = min(chunk, keep_every - trainer.step % keep_every)  # stop exactly at each multiple
-            report = run.advance(chunk)
-            bar.update(report.steps)
-            last = trainer.history.last()
-            shown = [name for name in trainer.loss_names if not name.startswith("probe")][:3]
-            bar.set_postfix({name[:8]: f"{last.get(name, float('nan')):.4g}" for name in shown}
-                            | {"img_s": f"{report.images_per_second:.0f}"})
-            if report.diverged:
-                save()
-                return Outcome(diverged=report.diverged)
-            if report.stopped:
-                save()
-                return Outcome(interrupted=True)
-            if keep_every and report.steps and trainer.step % keep_every == 0:
-                save(kept_folder(folder, trainer.step), optimizer=False)
-            if trainer.step - last_saved >= checkpoint_every:
-                save()
-                last_saved = trainer.step
-    save()
-    return Outcome()

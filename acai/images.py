@@ -8,43 +8,63 @@ import io
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from acai.data import to_display, to_model_range
+from acai.data import to_display
+from acai.drawing import DrawingError, to_model_input
 
+MAX_UPLOAD_SIDE = 10_000  # pixels; longer sides are refused before decoding
 MAX_UPLOAD_PIXELS = 40_000_000  # refuse decompression bombs before decoding them
+WORKING_SIDE = 280  # a picture is shrunk to at most this side first (ten times the 28-pixel field)
+LIMITS = f"at most {MAX_UPLOAD_SIDE:,} pixels a side and {MAX_UPLOAD_PIXELS // 1_000_000} megapixels"
 
 
 class ImageError(ValueError):
     """An upload that is not a usable image; the message says why."""
 
 
-def fit_upload(data: bytes) -> np.ndarray:
-    """Any PNG or JPEG -> one (32, 32, 1) float32 image in [-1, 1], framed like MNIST.
+def fit_upload(data: bytes, dataset: str = "mnist") -> np.ndarray:
+    """Any PNG or JPEG -> one (32, 32, 1) float32 image in [-1, 1], framed as `dataset`'s images were.
 
-    Colour becomes grayscale; a light background is inverted to the datasets' light-on-dark;
-    the picture is padded to a square, resized to 28x28 and padded with -1 to 32x32.
+    The picture is checked against LIMITS before it is decoded, shrunk to at most WORKING_SIDE pixels a side
+    (JPEGs are decoded at that reduced scale), made grayscale (16-bit pictures keep their grey levels;
+    transparent parts count as white paper), inverted when its background is light (the datasets draw light
+    on dark), and then framed by the same recipe as a drawing (acai.drawing.to_model_input: the ink's box
+    scaled to 20 pixels and centred by mass in 28x28, as MNIST's digits were; a line for `lines`).
     """
     try:
-        with Image.open(io.BytesIO(data)) as probe:
-            if probe.format not in ("PNG", "JPEG"):
-                raise ImageError(f"{probe.format or 'this'} files are not supported; upload a PNG or JPEG")
-            if probe.width * probe.height > MAX_UPLOAD_PIXELS:
-                raise ImageError(f"the image is {probe.width}x{probe.height}; at most 40 megapixels please")
-            image = ImageOps.exif_transpose(probe).convert("L")
+        with Image.open(io.BytesIO(data)) as picture:
+            if picture.format not in ("PNG", "JPEG"):
+                raise ImageError(f"{picture.format or 'this'} files are not supported; upload a PNG or JPEG")
+            width, height = picture.size
+            if max(width, height) > MAX_UPLOAD_SIDE or width * height > MAX_UPLOAD_PIXELS:
+                raise ImageError(f"the image is {width:,}x{height:,} pixels; {LIMITS} please")
+            picture.draft("L", (WORKING_SIDE, WORKING_SIDE))  # JPEG: decode at 1/2, 1/4 or 1/8 scale
+            grey = _small_grey(ImageOps.exif_transpose(picture))
     except ImageError:
         raise
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
         raise ImageError("that file is not a readable PNG or JPEG image") from None
-    pixels = np.asarray(image, dtype=np.uint8)
-    border = np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])
+    border = np.concatenate([grey[0], grey[-1], grey[:, 0], grey[:, -1]])
     if np.median(border) > 127:
-        pixels = 255 - pixels
-    height, width = pixels.shape
-    side = max(height, width)
-    background = int(np.median(np.concatenate([pixels[0], pixels[-1], pixels[:, 0], pixels[:, -1]])))
-    square = np.full((side, side), background, dtype=np.uint8)
-    square[(side - height) // 2 : (side - height) // 2 + height, (side - width) // 2 : (side - width) // 2 + width] = pixels
-    small = np.asarray(Image.fromarray(square).resize((28, 28), Image.Resampling.LANCZOS), dtype=np.uint8)
-    return np.pad(to_model_range(small), 2, constant_values=-1.0)[..., None]
+        grey = 255 - grey
+    try:
+        return to_model_input(grey, dataset)
+    except DrawingError:
+        raise ImageError("nothing in that picture stands out from its background (or it is only a dot)") from None
+
+
+def _small_grey(picture: Image.Image) -> np.ndarray:
+    """A decoded picture -> (H, W) uint8 grey levels, at most WORKING_SIDE a side (shrunk before converting
+    where the mode allows, so that memory follows the small picture, not the large one)."""
+    if picture.mode.startswith("I"):  # 16-bit grey (PNG): scale its 0..65535 levels, never clip them
+        levels = np.asarray(picture, dtype=np.float32) / (65535.0 if picture.mode != "I;8" else 255.0)
+        small = Image.fromarray(levels, mode="F")
+        small.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.LANCZOS)
+        return np.clip(np.round(np.asarray(small) * 255.0), 0, 255).astype(np.uint8)
+    picture.thumbnail((WORKING_SIDE, WORKING_SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if picture.mode in ("RGBA", "LA", "PA") or (picture.mode == "P" and "transparency" in picture.info):
+        paper = Image.new("RGBA", picture.size, "white")
+        picture = Image.alpha_composite(paper, picture.convert("RGBA"))
+    return np.asarray(picture.convert("L"), dtype=np.uint8)
 
 
 def enlarge(image: np.ndarray, scale: int = 8) -> Image.Image:

@@ -15,11 +15,15 @@ run with a message instead of a hang.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
 import subprocess
 import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
 
 VARIABLE = "TF_CONFIG"
 
@@ -111,3 +115,34 @@ class Watchdog:
         if self._process.poll() is None:
             self._process.terminate()
         self._process.wait()
+
+
+def start_watchdog(task: Task | None, seconds: float) -> Watchdog | None:
+    """With a cluster, a Watchdog that ends the run with a message unless every worker joins within `seconds`
+    (cancelled by first_step); None without one. Start it before the strategy, which may wait for the others."""
+    if task is None:
+        return None
+    return Watchdog(seconds, f"the cluster did not start within {seconds:g} s (--worker-timeout): is every worker "
+                             f"of TF_CONFIG running ({', '.join(task.addresses)}), and can each reach the others' ports?")
+
+
+def first_step(run, steps: int, watchdog: Watchdog | None) -> None:
+    """Under a watchdog: take the first of `steps` steps (it returns once every worker has joined), then
+    cancel the watchdog. Without one, nothing."""
+    if watchdog is None:
+        return
+    if steps:
+        run.advance(1)
+    watchdog.cancel()
+
+
+@contextlib.contextmanager
+def checkpoint_target(task: Task | None, folder: Path) -> Iterator[Path]:
+    """Where this process saves: `folder` without a cluster and on the chief. The other workers run the same
+    loop (every step is a collective one) and save into a temporary folder, removed when they are done."""
+    if task is None or task.is_chief:
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="acai-worker-") as scratch:
+        yield Path(scratch) / "checkpoint"
+

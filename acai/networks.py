@@ -69,7 +69,6 @@ def mlp_initializer() -> keras.initializers.Initializer:
                                               seed=next_seed())
 
 
-@keras.saving.register_keras_serializable(package="acai")
 class MeanOverFeatures(layers.Layer):
     """Averages every axis but the batch one: (N, ...) -> (N,). The critic's read-out."""
 
@@ -85,7 +84,6 @@ def dense_initializer() -> keras.initializers.Initializer:
     return keras.initializers.GlorotUniform(seed=next_seed())
 
 
-@keras.saving.register_keras_serializable(package="acai")
 class VectorQuantizer(layers.Layer):
     """The VQ-VAE bottleneck: each vector (N, V, D) is replaced by its nearest codebook entry (K, D), with the
     straight-through gradient (the decoder's gradient passes to the vector unchanged).
@@ -119,9 +117,6 @@ class VectorQuantizer(layers.Layer):
         quantized = self.lookup(self.nearest(vectors))
         return vectors + ops.stop_gradient(quantized - vectors)
 
-    def get_config(self):
-        return {**super().get_config(), "codes": self.codes, "dimension": self.dimension, "seed": self.seed}
-
 
 def _conv(filters: int, kernel: int = 3, output: bool = False) -> layers.Conv2D:
     """A 3x3 (or 1x1) same-padded conv with the authors' init; an output conv always computes in float32."""
@@ -150,9 +145,6 @@ class SpaceToDepth(layers.Layer):
     def compute_output_shape(self, input_shape):
         batch, height, width, channels = input_shape
         return (batch, height // self.block, width // self.block, channels * self.block ** 2)
-
-    def get_config(self):
-        return {**super().get_config(), "block": self.block}
 
 
 class DepthToSpace(SpaceToDepth):
@@ -290,5 +282,3 @@ class ACAINetworks(keras.Model):
         """Reconstruction of a batch (N, 32, 32, C)."""
         return self.decoder(self.encoder(images))
 
-    def get_config(self):  # Never saved as a whole model: weights + our own JSON config.
-        return {"config": self.config.to_dict()}

@@ -127,16 +127,3 @@ class Race:
 def eval_every_for(preset: str) -> int:
     """Steps between a race's evaluations: about every two seconds of racing on a fast 2-core CPU."""
     return EVAL_EVERY.get(preset, 50)
-
-
-def table_header(metric: str) -> str:
-    short = "MD" if metric == "mean_distance" else "mid-grey"
-    smooth = "  ACAI smooth  base smooth" if metric == "mean_distance" else ""
-    return f"{'seconds':>8} {'step':>6}  {'ACAI ' + short:>12} {'base ' + short:>12}{smooth}  {'ratio':>6}"
-
-
-def table_row(standing: Standing) -> str:
-    smooth = (f"  {standing.acai['smoothness']:>11.3f}  {standing.baseline['smoothness']:>11.3f}"
-              if standing.metric == "mean_distance" else "")
-    return (f"{standing.seconds:>8.1f} {standing.step:>6}  {standing.acai[standing.metric]:>12.3e} "
-            f"{standing.baseline[standing.metric]:>12.3e}{smooth}  {standing.ratio:>6.2f}")

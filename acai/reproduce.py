@@ -10,7 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
-from acai import checkpoints, driver, evaluation, lines, reports
+from acai import checkpoints, evaluation, lines, reports
+from acai.cli import command_line, train_and_checkpoint
 from acai.config import PRESETS, Config
 from acai.data import load_dataset
 from acai.driver import TrainingRun
@@ -45,9 +46,9 @@ def reproduce(experiment: str, steps: int, runs: Path, report: Path, data_dir=No
         run = _training_run(folder, config, data_dir, eval_every=LINES_EVAL_EVERY if experiment == "lines" else 0)
         remaining = max(0, steps - run.step)
         if remaining:
-            outcome = driver.train_and_checkpoint(
+            outcome = train_and_checkpoint(
                 run, folder, remaining, card=checkpoints.read_manifest(folder)["card"] if folder.exists() else {},
-                command=driver.command_line())
+                command=command_line())
             if outcome.diverged:
                 raise RuntimeError(outcome.diverged)
             if outcome.interrupted:

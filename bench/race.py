@@ -42,7 +42,8 @@ def cli_speed(preset: str, seconds: float, race: bool, eval_every: int = 0) -> f
 import time
 from acai.config import PRESETS
 from acai.data import load_dataset
-from acai.driver import CLI_CHUNK, TrainingRun
+from acai.cli import CLI_CHUNK
+from acai.driver import TrainingRun
 from acai.race import Race, eval_every_for
 from acai.training import Trainer
 config = PRESETS[{preset!r}]

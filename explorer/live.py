@@ -40,10 +40,6 @@ class LiveRun:
         self._seen = time.monotonic()
 
     @property
-    def is_race(self) -> bool:
-        return isinstance(self.target, Race)
-
-    @property
     def queue_place(self) -> int | None:
         """While running: 0 when training, 1, 2, ... while waiting for a slot; None when not running."""
         return self.slots.place(self.key) if self.running else None

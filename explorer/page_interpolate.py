@@ -69,12 +69,13 @@ def _gallery(data) -> None:
 
 
 def _upload(data) -> None:
-    upload = st.file_uploader("Your own image (PNG or JPEG, any size; fitted to 32x32 grayscale)",
+    upload = st.file_uploader(f"Your own image (PNG or JPEG, {images.LIMITS}; framed as the dataset's "
+                              "images were, 32x32 grayscale)",
                               type=["png", "jpg", "jpeg"], key="upload")
     if upload is None:
         return
     try:
-        image = images.fit_upload(upload.getvalue())
+        image = images.fit_upload(upload.getvalue(), data.name)
     except images.ImageError as error:
         st.error(f"Could not use {upload.name}: {error}")
         return

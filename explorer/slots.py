@@ -51,8 +51,10 @@ def configured_turn_seconds() -> float:
 class TrainingSlots:
     """At most `capacity` holders at once; the rest queue in order, and holders take turns (see above)."""
 
-    def __init__(self, capacity: int, turn_seconds: float = TURN_SECONDS):
+    def __init__(self, capacity: int, turn_seconds: float = TURN_SECONDS, clock=time.monotonic):
+        """`clock`: seconds, monotonic (tests pass their own to check turns without waiting)."""
         self.capacity, self.turn_seconds = capacity, turn_seconds
+        self._clock = clock
         self._condition = threading.Condition()
         self._holders: dict[str, float] = {}  # key -> when its turn began
         self._queue: list[str] = []
@@ -66,13 +68,13 @@ class TrainingSlots:
                 return True
             if key not in self._queue:
                 self._queue.append(key)
-                self._joined[key] = time.monotonic()
+                self._joined[key] = self._clock()
             granted = self._condition.wait_for(
                 lambda: len(self._holders) < self.capacity and self._queue[0] == key, timeout)
             if granted:
                 self._queue.pop(0)
                 self._joined.pop(key, None)
-                self._holders[key] = time.monotonic()
+                self._holders[key] = self._clock()
                 self._condition.notify_all()
             return granted
 
@@ -83,10 +85,10 @@ class TrainingSlots:
             began = self._holders.get(key)
             if began is None or not self._queue:
                 return
-            if time.monotonic() - max(began, self._joined[self._queue[0]]) >= self.turn_seconds:
+            if self._clock() - max(began, self._joined[self._queue[0]]) >= self.turn_seconds:
                 del self._holders[key]
                 self._queue.append(key)
-                self._joined[key] = time.monotonic()
+                self._joined[key] = self._clock()
                 self._condition.notify_all()
 
     def release(self, key: str) -> None:

@@ -8,6 +8,8 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+pytestmark = pytest.mark.slow  # trainings, subprocesses or app runs: CI runs them, `-m "not slow"` skips
+
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 PAGES = {"app_pages/interpolate.py": "Interpolate", "app_pages/train.py": "Train", "app_pages/race.py": "Race",
          "app_pages/latent.py": "Latent space", "app_pages/evaluate.py": "Evaluate"}

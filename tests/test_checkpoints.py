@@ -107,3 +107,46 @@ def test_write_atomic_keeps_the_old_file_when_the_write_fails(tmp_path, monkeypa
     with pytest.raises(OSError, match="disk full"):
         checkpoints.write_atomic(target, "half")
     assert target.read_text() == "new" and [p.name for p in tmp_path.iterdir()] == ["results.json"]
+
+
+def _rewrite(folder, change):
+    manifest = json.loads((folder / "config.json").read_text())
+    change(manifest)
+    (folder / "config.json").write_text(json.dumps(manifest))
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("num_classes", "ten", "num_classes must be a whole number"),
+    ("num_classes", 10**9, "num_classes must be a whole number from 1 to 1000"),
+    ("step", "twelve", "step must be a whole number"),
+    ("files", [], "files must be a mapping"),
+    ("files", {}, "files must list the sha256 of exactly"),
+    ("metrics", "fast", "metrics must be a mapping"),
+])
+def test_every_manifest_field_is_checked(saved, tmp_path, field, value, message):
+    copy = _copy(saved[1], tmp_path)
+    _rewrite(copy, lambda manifest: manifest.update({field: value}))
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(copy)
+
+
+@pytest.mark.parametrize("changes", [{"depth": 1024}, {"depth": 10**6}, {"latent_size": 10**9}, {"depth": "wide"}])
+def test_a_config_asking_for_huge_networks_is_refused_before_they_are_built(saved, tmp_path, changes):
+    copy = _copy(saved[1], tmp_path)
+    _rewrite(copy, lambda manifest: manifest["config"].update(changes))
+    with pytest.raises(CheckpointError, match="invalid config"):
+        load_checkpoint(copy)
+
+
+def test_a_weights_file_declaring_huge_arrays_is_refused_before_reading_them(saved, tmp_path):
+    import h5py
+
+    copy = _copy(saved[1], tmp_path)
+    weights = copy / checkpoints.WEIGHTS_FILE
+    weights.unlink()
+    with h5py.File(weights, "w") as bomb:  # declares 4 GB, stores nothing
+        bomb.create_dataset("layers/dense/vars/0", shape=(1 << 30,), dtype="float32")
+    assert weights.stat().st_size < 100_000
+    _rewrite(copy, lambda manifest: manifest["files"].update({checkpoints.WEIGHTS_FILE: checkpoints._sha256(weights)}))
+    with pytest.raises(CheckpointError, match="other shapes or types"):
+        load_checkpoint(copy)

@@ -12,6 +12,7 @@ def run_cli(*arguments, cwd=None):
     return subprocess.run([sys.executable, "-m", "acai", *arguments], capture_output=True, text=True, cwd=cwd)
 
 
+@pytest.mark.slow
 def test_train_then_eval(tmp_path):
     folder = tmp_path / "lines"
     result = run_cli("train", "--dataset", "lines", "--depth", "8", "--latent-width", "4", "--patch", "2",
@@ -63,6 +64,7 @@ def test_bad_arguments_get_argparse_errors(arguments, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_reproduce_writes_the_evidence(tmp_path, monkeypatch):
     from acai import reproduce
 

@@ -53,6 +53,7 @@ def test_the_adversarial_gradient_is_lambda_times_the_terms(tiny):
         diagnostics.critic_report(networks, images[:10], batch_size=32)
 
 
+@pytest.mark.slow
 def test_the_critic_command_prints_one_row_per_checkpoint(tiny, tmp_path, capsys):
     config, networks, _ = tiny
     checkpoints.save_checkpoint(tmp_path / "acai", networks, config, 7)

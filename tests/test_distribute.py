@@ -4,6 +4,10 @@ import json
 import subprocess
 import sys
 
+import pytest
+
+pytestmark = pytest.mark.slow  # trainings, subprocesses or app runs: CI runs them, `-m "not slow"` skips
+
 
 def test_mirrored_training_on_two_cpu_replicas_then_resume_without(tmp_path):
     folder = tmp_path / "mirrored"

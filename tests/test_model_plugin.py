@@ -11,6 +11,8 @@ from acai.checkpoints import load_checkpoint
 from acai.cli import main
 from acai.models.base import Batch, Model, Step, losses, probe_terms, tf
 
+pytestmark = pytest.mark.slow  # trainings, subprocesses or app runs: CI runs them, `-m "not slow"` skips
+
 
 @dataclasses.dataclass(frozen=True)
 class SparseSettings:

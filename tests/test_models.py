@@ -113,6 +113,7 @@ def test_codebook_follows_its_moving_averages_by_hand():
     np.testing.assert_allclose(quantizer.codebook.numpy()[1, :2], [1.5, 2.5])  # ([0.5, 0.5] + [1, 2]) / 1
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", OTHERS)
 def test_one_training_step_of_each_on_lines(model, lines_dataset):
     config = tiny(model)
@@ -129,6 +130,7 @@ def test_one_training_step_of_each_on_lines(model, lines_dataset):
     assert strip.frames.shape == (4, 32, 32, 1) and np.isnan(strip.critic).all()  # no critic: no estimate
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["vae", "vqvae"])
 def test_checkpoints_resume_exactly(model, lines_dataset, tmp_path):
     """Random draws (the VAE's samples) and the codebook averages (VQ-VAE) come back with the checkpoint:
@@ -148,6 +150,7 @@ def test_checkpoints_resume_exactly(model, lines_dataset, tmp_path):
     np.testing.assert_allclose(straight.history.as_array(), resumed.trainer.history.as_array(), rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_vae_interpolates_between_the_means(lines_dataset):
     networks = ACAINetworks(tiny("vae"), seed=0)
     images = lines_dataset.x_test[:4]
@@ -190,6 +193,7 @@ def other_models_folder(tmp_path_factory):
     return root
 
 
+@pytest.mark.slow
 def test_every_model_appears_in_the_pages_of_the_app(other_models_folder, monkeypatch):
     from streamlit.testing.v1 import AppTest
 
@@ -220,6 +224,7 @@ def test_every_model_appears_in_the_pages_of_the_app(other_models_folder, monkey
     assert (table["measured mean_distance"] > 0).all()
 
 
+@pytest.mark.slow
 def test_bfloat16_steps_keep_float32_weights_and_outputs(lines_dataset, tmp_path):
     config = tiny("acai").replace(precision="bfloat16")
     run = TrainingRun(Trainer(config, lines_dataset))
@@ -252,6 +257,7 @@ def test_a_model_with_an_undefined_metric_is_still_itself_in_the_pickers():
     assert entry != dataclasses.replace(entry, key="pretrained/lines-vqvae@12000")  # a re-export is another model
 
 
+@pytest.mark.slow
 def test_a_resumed_run_counts_its_wall_time_on(lines_dataset, tmp_path):
     """A resume's card carries the old wall time; the saved card must hold the total, not that."""
     run = TrainingRun(Trainer(tiny("dropout"), lines_dataset), wall_seconds=100.0)

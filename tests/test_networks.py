@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from acai import models
 from acai.config import PRESETS, Config
 from acai.networks import ACAINetworks
 
@@ -76,3 +77,22 @@ def test_a_seed_fixes_the_initial_weights_and_none_leaves_them_random(tiny_confi
     unseeded = [ACAINetworks(tiny_config) for _ in range(2)]
     assert any(not np.array_equal(a.numpy(), b.numpy())
                for a, b in zip(unseeded[0].weights, unseeded[1].weights) if a.shape.rank > 1)
+
+
+@pytest.mark.parametrize("config", [
+    Config(dataset="lines", depth=8, latent_width=4, latent_size=32, model=model,
+           settings={"codebook_bits": 6, "code_vectors": 2} if model == "vqvae" else {})
+    for model in models.names()] + [
+    Config(dataset="mnist", depth=8, latent_width=2, latent_size=64, patch=4, decoder_patch=2),
+    Config(dataset="mnist", architecture="mlp", latent_size=16, mlp_width=40),
+    Config(dataset="mnist", depth=4, latent_width=1, latent_size=8, lam=0.0),
+], ids=lambda config: f"{config.model}-{config.architecture}-p{config.patch}")
+def test_parameter_counts_from_the_config_match_the_built_networks(config):
+    assert config.parameter_count(7) == ACAINetworks(config, 7).count_params()
+
+
+def test_a_config_asking_for_a_huge_network_is_refused_before_anything_is_built():
+    with pytest.raises(ValueError, match="acai builds at most 50,000,000"):
+        Config(depth=1024)
+    with pytest.raises(ValueError, match="parameters"):
+        Config(architecture="mlp", latent_size=10**9)

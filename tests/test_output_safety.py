@@ -64,6 +64,7 @@ def test_race_out_refuses_a_side_folder_of_someone_elses_files(tmp_path, capsys)
     assert _still_there(tmp_path / "acai", files)
 
 
+@pytest.mark.slow
 def test_resume_keeps_the_users_files_in_the_checkpoint_folder(tmp_path, capsys):
     folder = tmp_path / "run"
     assert main(["train", *TINY, "--steps", "2", "--out", str(folder)]) == 0
@@ -75,21 +76,30 @@ def test_resume_keeps_the_users_files_in_the_checkpoint_folder(tmp_path, capsys)
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
 
 
-def test_save_checkpoint_itself_refuses_foreign_folders(tiny_config, lines_dataset, tmp_path):
-    run = TrainingRun(Trainer(tiny_config, lines_dataset))
+def test_save_checkpoint_itself_refuses_foreign_folders(saved_pair, tmp_path):
+    networks = load_checkpoint(saved_pair[0]).networks
     files = _stranger(tmp_path)
     with pytest.raises(CheckpointError, match="not an acai checkpoint"):
-        run.save(tmp_path)
+        checkpoints.save_checkpoint(tmp_path, networks, networks.config, 1)
     assert _still_there(tmp_path, files)
     empty = tmp_path / "empty"
     empty.mkdir()
-    assert load_checkpoint(run.save(empty)).step == 0  # an empty folder is fine
+    assert load_checkpoint(checkpoints.save_checkpoint(empty, networks, networks.config, 1)).step == 1
 
 
-def _whole_checkpoint(tiny_config, lines_dataset, folder: Path, steps: int) -> Path:
+@pytest.fixture(scope="module")
+def saved_pair(tiny_config, lines_dataset, tmp_path_factory):
+    """Two whole checkpoints of one run: at step 1 and at step 3."""
+    root = tmp_path_factory.mktemp("pair")
     run = TrainingRun(Trainer(tiny_config, lines_dataset))
-    run.advance(steps)
-    return run.save(folder)
+    run.advance(1)
+    first = run.save(root / "step1")
+    run.advance(2)
+    return first, run.save(root / "step3")
+
+
+def _copy(source: Path, target: Path) -> Path:
+    return Path(shutil.copytree(source, target))
 
 
 def _dead_pid() -> int:
@@ -98,13 +108,11 @@ def _dead_pid() -> int:
     return process.pid
 
 
-def test_a_save_interrupted_between_its_moves_is_finished_on_the_next_open(tiny_config, lines_dataset, tmp_path):
-    folder = _whole_checkpoint(tiny_config, lines_dataset, tmp_path / "model", 1)
+def test_a_save_interrupted_between_its_moves_is_finished_on_the_next_open(saved_pair, tmp_path):
+    folder = _copy(saved_pair[0], tmp_path / "model")
     (folder / "notes.txt").write_text("mine")
     # The next save crashed after moving the weights: its staging folder still holds the rest.
-    newer = _whole_checkpoint(tiny_config, lines_dataset, tmp_path / "newer", 3)
-    staging = tmp_path / f".model.tmp-{_dead_pid()}-abc123"
-    shutil.copytree(newer, staging)
+    staging = _copy(saved_pair[1], tmp_path / f".model.tmp-{_dead_pid()}-abc123")
     os.replace(staging / checkpoints.WEIGHTS_FILE, folder / checkpoints.WEIGHTS_FILE)
     listed = json.loads((folder / "config.json").read_text())["files"][checkpoints.WEIGHTS_FILE]
     assert checkpoints._sha256(folder / checkpoints.WEIGHTS_FILE) != listed  # mixed: new weights, old config
@@ -113,8 +121,8 @@ def test_a_save_interrupted_between_its_moves_is_finished_on_the_next_open(tiny_
     assert not staging.exists()
 
 
-def test_unfinished_saves_of_dead_writers_are_cleaned_and_live_ones_left(tiny_config, lines_dataset, tmp_path):
-    folder = _whole_checkpoint(tiny_config, lines_dataset, tmp_path / "model", 2)
+def test_unfinished_saves_of_dead_writers_are_cleaned_and_live_ones_left(saved_pair, tmp_path):
+    folder = _copy(saved_pair[1], tmp_path / "model")
     stale = tmp_path / f".model.tmp-{_dead_pid()}-k2j4"
     stale.mkdir()
     (stale / checkpoints.WEIGHTS_FILE).write_bytes(b"half")
@@ -122,14 +130,14 @@ def test_unfinished_saves_of_dead_writers_are_cleaned_and_live_ones_left(tiny_co
     legacy.mkdir()
     live = tmp_path / f".model.tmp-{os.getppid()}-q1w2"  # a writer that still runs
     live.mkdir()
-    assert load_checkpoint(folder).step == 2
+    assert load_checkpoint(folder).step == 3
     assert not stale.exists() and not legacy.exists() and live.exists()
 
 
-def test_the_crash_of_an_older_acai_between_its_two_renames_is_rolled_back(tiny_config, lines_dataset, tmp_path):
-    folder = _whole_checkpoint(tiny_config, lines_dataset, tmp_path / "model", 2)
-    os.replace(folder, tmp_path / ".model.old-abcd")  # older acai renamed the folder away, then died
-    assert load_checkpoint(folder).step == 2
+def test_the_crash_of_an_older_acai_between_its_two_renames_is_rolled_back(saved_pair, tmp_path):
+    folder = tmp_path / "model"
+    _copy(saved_pair[1], tmp_path / ".model.old-abcd")  # older acai renamed the folder away, then died
+    assert load_checkpoint(folder).step == 3
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
 
 

@@ -9,6 +9,8 @@ import pytest
 
 from acai.checkpoints import load_checkpoint
 
+pytestmark = pytest.mark.slow  # trainings, subprocesses or app runs: CI runs them, `-m "not slow"` skips
+
 ROOT = Path(__file__).resolve().parents[1]
 EXPECTED = np.load(ROOT / "tests" / "data" / "pretrained_outputs.npz")
 FOLDERS = sorted({key.split("/")[0] for key in EXPECTED.files})

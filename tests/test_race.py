@@ -8,6 +8,8 @@ import pytest
 from acai import checkpoints
 from acai.race import Race, Standing
 
+pytestmark = pytest.mark.slow  # trainings, subprocesses or app runs: CI runs them, `-m "not slow"` skips
+
 
 def test_sides_start_equal_see_the_same_data_and_differ_only_by_lambda(tiny_config, lines_dataset):
     race = Race(tiny_config.replace(lam=0.0), lines_dataset, eval_every=0)
@@ -88,16 +90,25 @@ def test_an_image_race_compares_the_mid_path_greyness(tiny_config):
     assert standing.ratio == pytest.approx(standing.baseline["midpoint_grey"] / standing.acai["midpoint_grey"])
 
 
-def test_the_live_race_reports_pair_steps_per_wall_clock_second(tiny_config, lines_dataset):
-    """Both sides train at once: summing their times would halve the speed the Race page shows."""
+def test_the_live_race_reports_pair_steps_per_wall_clock_second(tiny_config, lines_dataset, monkeypatch):
+    """Both sides train at once: summing their times would halve the speed the Race page shows. The page's
+    clock is replaced by one that advances exactly 2 s per reading, so the rate is known exactly."""
     import time
 
-    from explorer.live import LiveRun
+    from explorer import live as live_module
 
-    live = LiveRun(Race(tiny_config, lines_dataset, eval_every=0))
-    live.step_once(2)  # compilation
-    begun = time.perf_counter()
+    class Clock:
+        now = 0.0
+
+        def perf_counter(self):
+            self.now += 2.0
+            return self.now
+
+        def __getattr__(self, name):
+            return getattr(time, name)
+
+    monkeypatch.setattr(live_module, "time", Clock())
+    live = live_module.LiveRun(Race(tiny_config, lines_dataset, eval_every=0))
     live.step_once(8)
-    wall = time.perf_counter() - begun
-    assert live.step == 10
-    assert live.steps_per_second == pytest.approx(8 / wall, rel=0.15)
+    assert live.step == 8
+    assert live.steps_per_second == pytest.approx(8 / 2.0)  # pair steps per second of the (fake) wall clock

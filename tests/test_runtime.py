@@ -68,6 +68,7 @@ def test_settling_the_heap_puts_todays_objects_out_of_the_collectors_reach():
         gc.unfreeze()
 
 
+@pytest.mark.slow
 def test_importing_acai_changes_nothing_and_configure_tensorflow_sizes_the_pools():
     """Importing acai (even all of it) leaves the environment alone; configure_tensorflow() sets one intra-op
     thread per two cores (acai.machine.thread_defaults) and the log level, and a variable the user set wins.

@@ -14,12 +14,12 @@ from explorer.slots import TrainingSlots
 def test_a_second_training_queues_until_the_first_leaves():
     gate = TrainingSlots(capacity=1, turn_seconds=60)
     assert gate.acquire("first", timeout=0)
-    assert not gate.acquire("second", timeout=0.05)
+    assert not gate.acquire("second", timeout=0)
     assert not gate.acquire("third", timeout=0)
     assert (gate.place("first"), gate.place("second"), gate.place("third")) == (0, 1, 2)
     assert gate.counts() == (1, 2)
     gate.release("first")
-    assert not gate.acquire("third", timeout=0.05)  # first come, first served: the second is ahead
+    assert not gate.acquire("third", timeout=0)  # first come, first served: the second is ahead
     assert gate.acquire("second", timeout=0)
     assert gate.place("first") is None and gate.place("third") == 1
 
@@ -30,22 +30,23 @@ def test_a_waiting_acquire_wakes_when_a_slot_frees():
     got = []
     waiter = threading.Thread(target=lambda: got.append(gate.acquire("second", timeout=10)))
     waiter.start()
-    time.sleep(0.1)
+    _wait_for(lambda: gate.counts() == (1, 1))  # the second waits in the queue
     gate.release("first")
     waiter.join(5)
     assert got == [True] and gate.place("second") == 0
 
 
 def test_holders_take_turns_only_while_someone_waits():
-    gate = TrainingSlots(capacity=1, turn_seconds=0.2)
+    now = [0.0]
+    gate = TrainingSlots(capacity=1, turn_seconds=0.2, clock=lambda: now[0])
     gate.acquire("first", timeout=0)
-    time.sleep(0.3)
+    now[0] += 0.3
     gate.take_turns("first")  # nobody waits: keep training, however long the turn
     assert gate.place("first") == 0
     gate.acquire("second", timeout=0)
     gate.take_turns("first")  # the second has only just joined: the first keeps its slot a while yet
     assert gate.place("first") == 0
-    time.sleep(0.25)
+    now[0] += 0.25
     gate.take_turns("first")
     assert gate.place("first") == 2  # to the back of the queue, behind the second
     assert gate.acquire("second", timeout=0)
@@ -75,6 +76,7 @@ def _wait_for(condition, seconds: float = 60.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_live_runs_wait_for_a_slot_and_start_when_it_frees(tiny_config, lines_dataset):
     from acai.driver import TrainingRun
     from acai.training import Trainer

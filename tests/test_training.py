@@ -10,6 +10,7 @@ from acai.models.acai import acai_terms
 from acai.training import HISTORY_COLUMNS, LOSS_NAMES, Trainer
 
 
+@pytest.mark.slow
 def test_short_run_on_lines_lowers_the_reconstruction_loss(tiny_config, lines_dataset):
     trainer = Trainer(tiny_config, lines_dataset)
     report = trainer.run(300)
@@ -21,6 +22,7 @@ def test_short_run_on_lines_lowers_the_reconstruction_loss(tiny_config, lines_da
     np.testing.assert_array_equal(trainer.history.column("step"), np.arange(1, 301))
 
 
+@pytest.mark.slow
 def test_lambda_change_takes_effect_without_retracing(tiny_config, lines_dataset):
     trainer = Trainer(tiny_config, lines_dataset)
     trainer.run(2)
@@ -35,6 +37,7 @@ def test_lambda_change_takes_effect_without_retracing(tiny_config, lines_dataset
         trainer.set_regularization(gamma=2.0)
 
 
+@pytest.mark.slow
 def test_baseline_ignores_the_critic(tiny_config, lines_dataset):
     """lambda = 0: the autoencoder's update equals a pure reconstruction update; the critic still trains."""
     baseline = tiny_config.replace(lam=0.0)
@@ -53,15 +56,14 @@ def test_baseline_ignores_the_critic(tiny_config, lines_dataset):
     assert any(not np.array_equal(x, y) for x, y in zip(critic_before, a.networks.critic.get_weights()))
 
 
+@pytest.mark.slow
 def test_nan_stops_training_and_keeps_the_last_good_weights(tiny_config, lines_dataset):
     poisoned_x = lines_dataset.x_train[:64].copy()
     poisoned_x[40] = np.nan  # the second batch of 32 holds a NaN image
     data = Dataset("lines", poisoned_x, lines_dataset.y_train[:64], lines_dataset.x_test, lines_dataset.y_test)
     trainer = Trainer(tiny_config, data)
-    trainer.sampler = type(trainer.sampler)(  # ordered batches from the poisoned set, not the stream
-        Dataset("mnist", poisoned_x, data.y_train, data.x_test, data.y_test), 32, 0)
-    trainer.sampler._order = np.arange(64)
-    trainer.sampler._epoch = 0
+    trainer.sampler = type(trainer.sampler)(  # batches in order from the poisoned set, not the stream
+        Dataset("mnist", poisoned_x, data.y_train, data.x_test, data.y_test), 32, 0, shuffle=False)
     trainer.run(1)
     good = [w.copy() for w in trainer.networks.get_weights()]
     report = trainer.run(5)
@@ -71,6 +73,7 @@ def test_nan_stops_training_and_keeps_the_last_good_weights(tiny_config, lines_d
         np.testing.assert_array_equal(before, after)
 
 
+@pytest.mark.slow
 def test_resume_is_exact(tiny_config, lines_dataset, tmp_path):
     run = TrainingRun(Trainer(tiny_config, lines_dataset), eval_every=3)
     run.advance(5)
@@ -87,6 +90,7 @@ def test_resume_is_exact(tiny_config, lines_dataset, tmp_path):
     assert [row["mean_distance"] for row in resumed.evaluations] == [row["mean_distance"] for row in run.evaluations]
 
 
+@pytest.mark.slow
 def test_evaluations_fall_on_multiples_of_eval_every_whatever_the_chunks(tiny_config, lines_dataset):
     calls = []
     run = TrainingRun(Trainer(tiny_config, lines_dataset), eval_every=4,
@@ -124,6 +128,7 @@ def test_recorded_losses_are_those_of_the_losses_module(tiny_config, lines_datas
     assert alpha.min() >= 0.0 and alpha.max() <= 0.5
 
 
+@pytest.mark.slow
 def test_loss_history_as_csv_has_a_header_and_every_step(tiny_config, lines_dataset):
     trainer = Trainer(tiny_config, lines_dataset)
     trainer.run(3)
@@ -135,6 +140,7 @@ def test_loss_history_as_csv_has_a_header_and_every_step(tiny_config, lines_data
     assert rows[0].startswith("1,")  # the step, written as an integer
 
 
+@pytest.mark.slow
 def test_stop_from_another_thread(tiny_config, lines_dataset):
     import threading
 

@@ -25,6 +25,14 @@ class AAE(Model):
         return "adversarial autoencoder, N(0, 1) prior, MLP discriminator 100-100"
 
     @classmethod
+    def parameter_count(cls, config, num_classes) -> int:
+        from acai.sizes import dense_parameters
+
+        sizes = (config.latent_size, *DISCRIMINATOR, 1)
+        return super().parameter_count(config, num_classes) + sum(
+            dense_parameters(a, b) for a, b in zip(sizes, sizes[1:]))
+
+    @classmethod
     def build_networks(cls, networks, config) -> None:
         super().build_networks(networks, config)
         # The discriminator: an MLP (LeakyReLU 0.2) from the flattened code to one logit, "drawn from the prior".

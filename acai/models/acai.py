@@ -92,6 +92,12 @@ class ACAI(Model):
         return described + (" (lambda 0: a plain autoencoder)" if config.lam == 0 else "")
 
     @classmethod
+    def parameter_count(cls, config, num_classes) -> int:
+        from acai.sizes import encoder_parameters
+
+        return super().parameter_count(config, num_classes) + encoder_parameters(config)  # the critic
+
+    @classmethod
     def build_networks(cls, networks, config) -> None:
         super().build_networks(networks, config)
         networks.critic = builders.build_critic(config)

@@ -121,6 +121,15 @@ class Model:
     def validate(cls, config: Config) -> None:
         """Checks across Config and the model's settings beyond what Settings checks itself; raise ValueError."""
 
+    @classmethod
+    def parameter_count(cls, config: Config, num_classes: int) -> int:
+        """The weights of the networks build_networks makes, with the probe, counted from the config alone
+        (Config refuses a model over MAX_PARAMETERS before anything is allocated). Override with the networks."""
+        from acai.sizes import decoder_parameters, dense_parameters, encoder_parameters
+
+        return encoder_parameters(config) + decoder_parameters(config) + dense_parameters(config.latent_size,
+                                                                                          num_classes)
+
     # --- training: TensorFlow from here on ---
     def __init__(self, config: Config):
         self.config = config

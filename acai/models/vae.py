@@ -34,6 +34,12 @@ class VAE(Model):
                 "interpolated between posterior means")
 
     @classmethod
+    def parameter_count(cls, config, num_classes) -> int:
+        from acai.sizes import dense_parameters
+
+        return super().parameter_count(config, num_classes) + 2 * dense_parameters(config.latent_size, config.latent_size)
+
+    @classmethod
     def build_networks(cls, networks, config) -> None:
         """Sharing layers: posterior (images -> mean, log variance, each of the latent's shape), encoder (images ->
         the mean: what the app interpolates), decoder_logits (latents -> Bernoulli logits) and decoder (latents ->

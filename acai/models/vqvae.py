@@ -83,6 +83,15 @@ class VQVAE(Model):
                 f"commitment {settings.commitment:g}, codebook by moving averages (decay {CodebookAverages.decay:g})")
 
     @classmethod
+    def parameter_count(cls, config, num_classes) -> int:
+        from acai.sizes import dense_parameters
+
+        settings, size = config.model_settings, config.latent_size
+        return super().parameter_count(config, num_classes) + (
+            dense_parameters(size, size * settings.code_vectors) + (1 << settings.codebook_bits) * size
+            + dense_parameters(size * settings.code_vectors, HIDDEN) + dense_parameters(HIDDEN, size))
+
+    @classmethod
     def build_networks(cls, networks, config) -> None:
         layers = keras.layers
         settings = config.model_settings
