@@ -3,6 +3,9 @@
 Nothing here loads TensorFlow: the Interpolate page draws its controls first and loads TensorFlow and
 the model behind a spinner, so the first paint comes seconds sooner (docs/BENCHMARKS.md)."""
 
+import logging
+import os
+
 from acai.machine import configure_tensorflow
 
 # First, before anything loads TensorFlow: its thread pools, which are process-wide (every session's training
@@ -12,7 +15,7 @@ configure_tensorflow()
 
 import streamlit as st  # noqa: E402
 
-from explorer import presentation, slots, state, views  # noqa: E402
+from explorer import address, presentation, session, slots  # noqa: E402
 from explorer.runtime import keep_keras_state  # noqa: E402
 
 keep_keras_state()
@@ -27,14 +30,14 @@ pages = {
     "latent": st.Page("app_pages/latent.py", title="Latent space", icon=":material/scatter_plot:"),
     "evaluate": st.Page("app_pages/evaluate.py", title="Evaluate", icon=":material/analytics:"),
 }
-notices = views.notices()
+notices = address.notices()
 current = st.navigation(list(pages.values()))
-session = state.session()
-if not session.routed:  # an address such as /?page=race&present=1 opens that page, once
-    session.routed = True
-    requested = views.requested_page(notices)
+visitor = session.current()
+if not visitor.routed:  # an address such as /?page=race&present=1 opens that page, once
+    visitor.routed = True
+    requested = address.requested_page(notices)
     if requested is not None and pages[requested].title != current.title:
-        st.switch_page(pages[requested], query_params=views.opening_params())
+        st.switch_page(pages[requested], query_params=address.opening_params())
 try:
     slots.shared()  # a bad ACAI_TRAINING_SLOTS or _TURN_SECONDS is said here, plainly, not at Start
 except ValueError as error:
@@ -44,6 +47,13 @@ presentation.restore(notices)
 presentation.toggle()
 name = next(name for name, page in pages.items() if page.title == current.title)
 if name != "interpolate":  # Interpolate restores and writes its whole view itself, and says what it could not use
-    notices.show()
-    views.publish({"page": name})
-current.run()
+    address.show_notices(notices)
+    address.publish({"page": name})
+try:
+    current.run()
+except Exception:  # a page's boundary (st.stop and st.rerun are not Exceptions: they pass through)
+    logging.getLogger("acai.app").exception("the %s page failed", name)
+    st.error("Something went wrong on this page, and it stopped. The error is in the server's log; reload the "
+             "page, or pick another model or dataset.", icon=":material/error:")
+    if os.environ.get("ACAI_DEBUG"):  # developers and the tests see the error itself
+        raise

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from acai import evaluation
-from explorer import state, widgets
+from explorer import session, widgets
 
 EXPLANATIONS = """
 - **Mean Distance** (lines only, lower is better): decode 16 frames between 256 pairs of random lines and
@@ -31,7 +31,7 @@ def render() -> None:
     st.title("Evaluate")
     st.caption("The paper's benchmarks for every model of a dataset, beside the figures the paper published.")
     data = widgets.dataset_picker(key="eval_dataset")
-    entries = state.require_entries(data)
+    entries = session.require_entries(data)
     quick = st.toggle("Quick (smaller samples: seconds, not minutes)", value=True, key="eval_quick")
     rows = []
     for entry in entries:
@@ -39,9 +39,9 @@ def render() -> None:
         row.update({f"card {name}": value for name, value in entry.metrics if name != "step"})
         rows.append(row)
     if st.button("Measure here", key="eval_run", type="primary"):
-        state.session().eval_results = {
-            entry.key: _measure(entry.key, state.networks_for(entry), data.name, data, quick) for entry in entries}
-    measured = state.session().eval_results
+        session.current().eval_results = {
+            entry.key: _measure(entry.key, session.networks_for(entry), data.name, data, quick) for entry in entries}
+    measured = session.current().eval_results
     for row, entry in zip(rows, entries):
         row.update({f"measured {name}": value for name, value in measured.get(entry.key, {}).items()})
         row.update({f"paper {name}": value for name, value in evaluation.paper_figures(entry.config).items()})

@@ -6,7 +6,8 @@ import numpy as np
 import streamlit as st
 
 from acai import drawing, images, interpolation
-from explorer import compute, player, presentation, state, views, widgets
+from explorer import address, compute, player, presentation, session, widgets
+from explorer.state import Notices
 
 GALLERY_SIZE = 12
 DRAWING_SIZE = 280  # CSS pixels: ten canvas pixels to a pixel of the 28x28 field
@@ -22,33 +23,33 @@ def _pick_models(entries):
         other = widgets.model_picker(others, "Compare with", key=f"interp_compare/{data_name}",
                                      kind="baseline", allow_none=True)
     with method_column:
-        method = st.segmented_control("Path", views.PATHS, default="lerp", key="interp_method") or "lerp"
+        method = st.segmented_control("Path", address.PATHS, default="lerp", key="interp_method") or "lerp"
     with steps_column:
-        steps = st.slider("Frames", *views.FRAMES_RANGE, 8, key="interp_steps")
+        steps = st.slider("Frames", *address.FRAMES_RANGE, 8, key="interp_steps")
     return main, other, method, steps
 
 
-def _restore_view(request: dict[str, str], data, entries, notices: views.Notices) -> None:
-    """Set the controls and endpoints from the opening address (see explorer.views)."""
-    views.restore_model(request, "model", entries, f"interp_model/{data.name}", notices)
-    views.restore_model(request, "compare", entries, f"interp_compare/{data.name}", notices, allow_none=True)
-    for name, key, parse in (("alpha", "alpha", views.parse_alpha), ("frames", "interp_steps", views.parse_frames),
-                             ("path", "interp_method", lambda text: views.parse_choice(text, views.PATHS))):
+def _restore_view(request: dict[str, str], data, entries, notices: Notices) -> None:
+    """Set the controls and endpoints from the opening address (see explorer.address)."""
+    address.restore_model(request, "model", entries, f"interp_model/{data.name}", notices)
+    address.restore_model(request, "compare", entries, f"interp_compare/{data.name}", notices, allow_none=True)
+    for name, key, parse in (("alpha", "alpha", address.parse_alpha), ("frames", "interp_steps", address.parse_frames),
+                             ("path", "interp_method", lambda text: address.parse_choice(text, address.PATHS))):
         if name in request:
             try:
-                views.preset_widget(key, parse(request[name]))
-            except views.BadValue as error:
+                address.preset_widget(key, parse(request[name]))
+            except address.BadValue as error:
                 notices.add(name, request[name], str(error))
     for which, name in enumerate(("a", "b")):
         if name in request:
             try:
-                state.set_endpoint(data, which, ("test", views.parse_test_image(request[name], len(data.x_test))))
-            except views.BadValue as error:
+                session.set_endpoint(data, which, ("test", address.parse_test_image(request[name], len(data.x_test))))
+            except address.BadValue as error:
                 notices.add(name, request[name], str(error))
 
 
 def _gallery(data) -> None:
-    pages = state.session().gallery_page
+    pages = session.current().gallery_page
     page = pages.setdefault(data.name, 0)
     start = (page * GALLERY_SIZE) % len(data.x_test)
     indices = [(start + offset) % len(data.x_test) for offset in range(GALLERY_SIZE)]
@@ -58,11 +59,9 @@ def _gallery(data) -> None:
             widgets.frame(data.x_test[index], f"#{index} · {data.class_names[data.y_test[index]]}", scale=2)
             a, b = st.columns(2)
             if a.button("A", key=f"pick_a_{index}", width="stretch", help="use as the first endpoint"):
-                state.set_endpoint(data, 0, ("test", index))
-                st.rerun()
+                session.choose_endpoints(data, (0, ("test", index)))
             if b.button("B", key=f"pick_b_{index}", width="stretch", help="use as the second endpoint"):
-                state.set_endpoint(data, 1, ("test", index))
-                st.rerun()
+                session.choose_endpoints(data, (1, ("test", index)))
     if st.button("More images", key="gallery_next"):
         pages[data.name] = page + 1
         st.rerun()
@@ -83,11 +82,9 @@ def _upload(data) -> None:
     with preview:
         widgets.frame(image, "as the model sees it", scale=2)
     if a.button("Use as A", key="upload_a"):
-        state.set_endpoint(data, 0, ("upload", image))
-        st.rerun()
+        session.choose_endpoints(data, (0, ("upload", image)))
     if b.button("Use as B", key="upload_b"):
-        state.set_endpoint(data, 1, ("upload", image))
-        st.rerun()
+        session.choose_endpoints(data, (1, ("upload", image)))
 
 
 def _draw(data, main, networks) -> None:
@@ -121,11 +118,9 @@ def _draw(data, main, networks) -> None:
         widgets.frames_row(data.x_test[nearest], [f"#{index}" for index in nearest], scale=2)
         a, b = st.columns(2)
         if a.button("Use as A", key="drawn_a", width="stretch"):
-            state.set_endpoint(data, 0, ("upload", image))
-            st.rerun()
+            session.choose_endpoints(data, (0, ("upload", image)))
         if b.button("Use as B", key="drawn_b", width="stretch"):
-            state.set_endpoint(data, 1, ("upload", image))
-            st.rerun()
+            session.choose_endpoints(data, (1, ("upload", image)))
 
 
 def _critic_captions(critic: np.ndarray, alphas: np.ndarray) -> list[str]:
@@ -137,20 +132,16 @@ def _controls(data, first_endpoint, second_endpoint) -> None:
     if st.button("Random pair", key="random_pair", width="stretch"):
         rng = np.random.default_rng()
         a, b = rng.choice(len(data.x_test), size=2, replace=False)
-        state.set_endpoint(data, 0, ("test", int(a)))
-        state.set_endpoint(data, 1, ("test", int(b)))
-        st.rerun()
+        session.choose_endpoints(data, (0, ("test", int(a))), (1, ("test", int(b))))
     if st.button("Swap A and B", key="swap", width="stretch"):
-        state.set_endpoint(data, 0, second_endpoint)
-        state.set_endpoint(data, 1, first_endpoint)
-        st.rerun()
+        session.choose_endpoints(data, (0, second_endpoint), (1, first_endpoint))
 
 
 @st.fragment
 def _mix(main, other, first, second, method: str, present: bool, view: dict) -> None:
     """The alpha slider and the big mix (or the player): moving alpha reruns only this, not the page.
 
-    The slider comes first, then the model: on a session's first visit the controls are on screen while
+    The slider comes first, then the model: on a visitor's first visit the controls are on screen while
     TensorFlow and the model load behind the spinner."""
     mix_column, controls = st.columns([3, 1.4] if present else [3, 2])
     with controls:
@@ -160,11 +151,11 @@ def _mix(main, other, first, second, method: str, present: bool, view: dict) -> 
         if playing:
             seconds = st.slider("Seconds from A to B", 1.0, 8.0, 2.5, 0.5, key="play_seconds")
     with mix_column:
-        networks = state.networks_for(main)  # on a cache miss, behind a spinner
+        networks = session.networks_for(main)  # on a cache miss, behind a spinner
         if playing:
             rows = [(main.label, *compute.strip(main.key, networks, first, second, player.FRAMES, method))]
             if other is not None:
-                rows.append((other.label, *compute.strip(other.key, state.networks_for(other), first, second,
+                rows.append((other.label, *compute.strip(other.key, session.networks_for(other), first, second,
                                                          player.FRAMES, method)))
             player.alpha_player(rows, np.linspace(0, 1, player.FRAMES), seconds, 640 if present else 420,
                                 key="alpha_player")
@@ -172,12 +163,12 @@ def _mix(main, other, first, second, method: str, present: bool, view: dict) -> 
             frame, critic = compute.mix(main.key, networks, first, second, alpha, method)
             estimate = "" if np.isnan(critic) else f" · critic {critic:.3f}"
             widgets.frame(frame, f"{main.label} at alpha {alpha:.2f}{estimate}", scale=8)
-    views.publish({**view, "alpha": f"{alpha:.2f}"})
+    address.publish({**view, "alpha": f"{alpha:.2f}"})
 
 
 def render() -> None:
     present = presentation.is_on()
-    request, notices = views.take_request("interpolate"), views.notices()
+    request, notices = address.take_request("interpolate"), address.notices()
     st.title("Interpolate")
     if not present:
         st.caption("Decode a path between two images in latent space. The critic's estimate d of the mixing "
@@ -186,16 +177,16 @@ def render() -> None:
                    "runs between the means of its posterior, not random samples.")
     settings = st.expander("Settings: dataset, models, path, frames") if present else st.container()
     with settings:
-        views.restore_dataset(request, "interp_dataset", notices)
+        address.restore_dataset(request, "interp_dataset", notices)
         data = widgets.dataset_picker(key="interp_dataset")
-        entries = state.require_entries(data)
+        entries = session.require_entries(data)
         if request:
             _restore_view(request, data, entries, notices)
         main, other, method, steps = _pick_models(entries)
-    notices.show()
+    address.show_notices(notices)
 
-    first_endpoint, second_endpoint = state.endpoints(data)
-    first, second = state.endpoint_image(data, first_endpoint), state.endpoint_image(data, second_endpoint)
+    first_endpoint, second_endpoint = session.endpoints(data)
+    first, second = session.endpoint_image(data, first_endpoint), session.endpoint_image(data, second_endpoint)
     ends, mix_area = st.columns([1.4, 5] if present else [2, 5])
     with ends:
         first_column, second_column = st.columns(2)
@@ -205,12 +196,12 @@ def render() -> None:
             widgets.frame(second, "B", scale=3)
         _controls(data, first_endpoint, second_endpoint)
     view = {"page": "interpolate", "dataset": data.name, "model": main.label,
-            "compare": other.label if other is not None else views.NO_MODEL,
-            "a": views.format_endpoint(first_endpoint), "b": views.format_endpoint(second_endpoint),
+            "compare": other.label if other is not None else address.NO_MODEL,
+            "a": address.format_endpoint(first_endpoint), "b": address.format_endpoint(second_endpoint),
             "path": method, "frames": steps}
     with mix_area:
         _mix(main, other, first, second, method, present, view)
-    networks = state.networks_for(main)
+    networks = session.networks_for(main)
 
     st.subheader("Strips")
     rows, labels = [], []
@@ -221,7 +212,7 @@ def render() -> None:
     widgets.frames_row(frames, _critic_captions(critic, alphas), scale)
     rows.append(frames), labels.append(main.label)
     if other is not None:
-        other_frames, other_critic = compute.strip(other.key, state.networks_for(other), first, second, steps, method)
+        other_frames, other_critic = compute.strip(other.key, session.networks_for(other), first, second, steps, method)
         st.markdown(f"**{other.label}**")
         widgets.frames_row(other_frames, _critic_captions(other_critic, alphas), scale)
         rows.append(other_frames), labels.append(other.label)
@@ -243,7 +234,7 @@ def render() -> None:
     st.caption("PNG rows, top to bottom: " + ", ".join(labels))
 
     with st.expander("2-D grid between four images", expanded=False):
-        corners = state.session().grid_corners
+        corners = session.current().grid_corners
         if data.name not in corners or st.button("New corners C and D", key="grid_reroll"):
             corners[data.name] = np.random.default_rng().choice(len(data.x_test), 2, replace=False).tolist()
         c, d = corners[data.name]

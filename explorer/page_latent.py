@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from acai import interpolation, projection
-from explorer import compute, state, widgets
+from explorer import compute, session, widgets
 
 SAMPLE = 2000  # test images encoded and projected
 
@@ -38,7 +38,7 @@ def render() -> None:
     st.caption("Each point is a test image's latent code, projected to 2-D. Click a point, or lasso/box-select "
                "several: the first two become the endpoints A and B of the interpolation.")
     data = widgets.dataset_picker(key="latent_dataset")
-    entries = state.require_entries(data)
+    entries = session.require_entries(data)
     left, right, perplexity_column = st.columns([3, 2, 2])
     with left:
         entry = widgets.model_picker(entries, "Model", key=f"latent_model/{data.name}", kind="acai")
@@ -46,13 +46,13 @@ def render() -> None:
         method = st.segmented_control("Projection", ["PCA", "t-SNE"], default="PCA", key="latent_method") or "PCA"
     with perplexity_column:
         perplexity = st.slider("t-SNE perplexity", 5, 50, 30, 5, key="perplexity", disabled=method != "t-SNE")
-    networks = state.networks_for(entry)
+    networks = session.networks_for(entry)
     indices = projection.subsample(len(data.x_test), SAMPLE)
     codes = compute.latents(entry.key, networks, data.name, data.x_test, indices)
     labels = data.y_test[indices]
 
-    first_endpoint, second_endpoint = state.endpoints(data)
-    ends = [state.endpoint_image(data, e) for e in (first_endpoint, second_endpoint)]
+    first_endpoint, second_endpoint = session.endpoints(data)
+    ends = [session.endpoint_image(data, e) for e in (first_endpoint, second_endpoint)]
     path_codes = interpolation.lerp(*interpolation.encode(networks, np.stack(ends)), np.linspace(0, 1, 16))
     path_codes = path_codes.reshape(16, -1)
     if method == "PCA":
@@ -77,14 +77,14 @@ def render() -> None:
     picked = [int(point["customdata"][0]) for point in (event.selection.points if event else [])
               if point.get("customdata") is not None]
     if picked:
-        state.set_endpoint(data, 0, ("test", picked[0]))
+        session.set_endpoint(data, 0, ("test", picked[0]))
         if len(picked) > 1:
-            state.set_endpoint(data, 1, ("test", picked[1]))
+            session.set_endpoint(data, 1, ("test", picked[1]))
     with side:
-        first_endpoint, second_endpoint = state.endpoints(data)
+        first_endpoint, second_endpoint = session.endpoints(data)
         for name, endpoint in (("A", first_endpoint), ("B", second_endpoint)):
             caption = f"{name}: test #{endpoint[1]}" if endpoint[0] == "test" else f"{name}: your upload"
-            widgets.frame(state.endpoint_image(data, endpoint), caption, scale=3)
+            widgets.frame(session.endpoint_image(data, endpoint), caption, scale=3)
         if len(picked) > 2:
             st.caption(f"{len(picked)} points selected; the first two are A and B.")
         st.page_link("app_pages/interpolate.py", label="Interpolate A → B", icon=":material/arrow_forward:")

@@ -13,7 +13,7 @@ import streamlit as st
 from acai import interpolation
 from acai.config import PRESETS
 from acai.race import SEPARATION_RATIO, Race, eval_every_for
-from explorer import charts, state, widgets
+from explorer import charts, resources, session, widgets
 from explorer.live import LiveRun
 
 RACE_PRESETS = ("demo-lines", "demo-mnist", "demo-fashion", "lines32")
@@ -43,14 +43,14 @@ plain autoencoder's value over ACAI's: above 1, ACAI's interpolations look more 
 def _preset_label(name: str) -> str:
     config = PRESETS[name]
     kind = "demo: faster, not the paper's" if name.startswith("demo") else "the paper's model"
-    return f"{name} ({kind}; {state.DATASET_LABELS[config.dataset]}, {config.architecture})"
+    return f"{name} ({kind}; {resources.DATASET_LABELS[config.dataset]}, {config.architecture})"
 
 
 def _new_race(preset: str) -> LiveRun | None:
     config = PRESETS[preset]
-    data, problem = state.available_dataset(config.dataset)
+    data, problem = resources.available_dataset(config.dataset)
     if problem:
-        st.warning(f"{problem.split(' Showing')[0]} Race the lines preset instead.")
+        st.warning(f"{problem.reason} Race the lines preset instead.")
         return None
     return LiveRun(Race(config, data, eval_every=eval_every_for(preset)))
 
@@ -107,20 +107,18 @@ def _headline(race: Race, live: LiveRun) -> None:
                        f"is at least {SEPARATION_RATIO:g}x below the baseline's since then.")
 
 
-def _numbers(session: state.SessionState) -> None:
-    live = session.race
+def _numbers(live: LiveRun | None) -> None:
     if widgets.live_status(live, "Pick a preset and press **Start** (a new race; it replaces the current one) or "
                            "**Step** (one step of both models): both train side by side, and their interpolations, "
                            "losses and interpolation quality are drawn as they learn."):
         _headline(live.target, live)
 
 
-def _pictures(session: state.SessionState) -> None:
-    live = session.race
+def _pictures(live: LiveRun | None) -> None:
     if live is None:
         return
     race: Race = live.target
-    step = state.preview_step("race", live)
+    step = session.preview_step("race", live)
     strips = _strips(live.key, step, race)
     st.markdown(f"**The same interpolations, decoded by both models** at step {step:,}; under each frame the "
                 "critic's estimate of alpha (0: looks real)")
@@ -140,13 +138,12 @@ def _pictures(session: state.SessionState) -> None:
                                                f"{SIDE_LABELS[side]}: losses"), key=f"race_loss_{side}")
 
 
-def _save(session: state.SessionState) -> None:
-    live = session.race
+def _save(live: LiveRun | None) -> None:
     columns = st.columns(2)
     for column, side in zip(columns, ("acai", "baseline")):
         if column.button(f"Save {SIDE_LABELS[side]} to my models", key=f"race_save_{side}", disabled=live is None):
             trainer = live.target.trainer(side)
-            entry = state.add_session_model(f"race-{side}", trainer.config, trainer.networks.copy())
+            entry = session.add_session_model(f"race-{side}", trainer.config, trainer.networks.copy())
             column.success(f"Saved {entry.label} at step {trainer.step}; pick it on the Interpolate page.")
         history = live.target.trainer(side).history if live is not None else None
         column.download_button(f"Download {SIDE_LABELS[side]}'s loss history (.csv)",
@@ -159,12 +156,13 @@ def render() -> None:
     st.caption("ACAI against the plain autoencoder, trained side by side from the same start: watch the "
                "critic make the in-between frames look real.")
     widgets.keep_images_bright()
-    session = state.session()
+    visitor = session.current()
     preset = st.selectbox("Preset", RACE_PRESETS, key="race_preset", format_func=_preset_label)
-    settings = _regularisers(session.race)
-    widgets.run_controls(session, "race", "race", lambda: _new_race(preset), lambda live: _apply(live, settings))
-    st.caption(f"Trains on {state.compute_device()}.")
-    widgets.live_fragments(session, "race", _numbers, _pictures, NUMBERS_SECONDS, PICTURES_SECONDS)
-    _save(session)
+    settings = _regularisers(visitor.race.live)
+    widgets.run_controls(visitor.race, "race", lambda: _new_race(preset), lambda live: _apply(live, settings))
+    st.caption(f"Trains on {resources.compute_device()}.")
+    widgets.live_fragments(visitor.race, _numbers, _pictures, NUMBERS_SECONDS, PICTURES_SECONDS)
+    _save(visitor.race.live)
+    session.say_evicted()
     with st.expander("What the numbers mean", expanded=False):
         st.markdown(EXPLANATION)

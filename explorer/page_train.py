@@ -13,7 +13,7 @@ from acai import checkpoints, interpolation
 from acai.config import DATASETS, Config, default_config
 from acai.driver import TrainingRun
 from acai.training import Trainer
-from explorer import charts, state, widgets
+from explorer import charts, resources, session, state, widgets
 from explorer.live import LiveRun
 
 EVAL_EVERY = 200  # steps between the live evaluations charted on the page
@@ -39,7 +39,7 @@ def _settings() -> tuple[Config, state.ModelEntry | None]:
                               format_func=lambda v: f"{v:g}")
     with right:
         batch = st.select_slider("Batch size", [16, 32, 64, 128, 256], value=64, key="train_batch")
-        candidates = [entry for entry in state.pretrained_entries()
+        candidates = [entry for entry in resources.pretrained_entries()
                       if entry.config.same_model_as(base.replace(latent_size=latent))]
         start = st.selectbox("Start from", [None] + candidates, key=f"train_start/{dataset}/{architecture}/{latent}",
                              format_func=lambda e: "scratch (random weights)" if e is None else f"pretrained: {e.label}")
@@ -57,13 +57,13 @@ def _regularisers(live: LiveRun | None) -> tuple[float, float]:
 
 
 def _new_run(config: Config, start: state.ModelEntry | None) -> LiveRun:
-    data, problem = state.available_dataset(config.dataset)
+    data, problem = resources.available_dataset(config.dataset)
     if problem:
         st.warning(problem)
         config = default_config(data.name, config.architecture).replace(
             lam=config.lam, gamma=config.gamma, learning_rate=config.learning_rate, batch_size=config.batch_size)
-    # A copy of a pretrained model: the cached one is shared by every session and must stay as it is.
-    networks = state.networks_for(start).copy() if start is not None else None
+    # A copy of a pretrained model: the cached one is shared by every visitor and must stay as it is.
+    networks = session.networks_for(start).copy() if start is not None else None
     return LiveRun(TrainingRun(Trainer(config, data, networks=networks), eval_every=EVAL_EVERY))
 
 
@@ -75,8 +75,7 @@ def _previews(run_key: str, step: int, _run: TrainingRun):
     return sample, interpolation.decode(networks, interpolation.encode(networks, sample)), strip
 
 
-def _numbers(session: state.SessionState) -> None:
-    live = session.training
+def _numbers(live: LiveRun | None) -> None:
     if not widgets.live_status(live, "Choose settings and press **Start** (a new model; it replaces the current "
                                "one) or **Step** (one step). Training runs in the background, so every control "
                                "stays live; lambda and gamma apply at the next step."):
@@ -91,8 +90,7 @@ def _numbers(session: state.SessionState) -> None:
     metrics[4].metric("lambda in force", f"{trainer.config.lam:g}")
 
 
-def _pictures(session: state.SessionState) -> None:
-    live = session.training
+def _pictures(live: LiveRun | None) -> None:
     if live is None:
         return
     run, trainer = live.target, live.target.trainer
@@ -100,7 +98,7 @@ def _pictures(session: state.SessionState) -> None:
     if run.evaluations:
         st.plotly_chart(charts.evaluation_figure(run.evaluations, f"live evaluation every {run.eval_every} steps"),
                         key="benchmark_chart")
-    step = state.preview_step("train", live)
+    step = session.preview_step("train", live)
     sample, reconstructions, strip = _previews(live.key, step, run)
     st.markdown(f"**Reconstructions** at step {step:,} (top: input, bottom: output)")
     widgets.frames_row(sample, scale=2)
@@ -112,22 +110,22 @@ def _pictures(session: state.SessionState) -> None:
                f"learning rate {config.learning_rate:g}")
 
 
-def _save_and_load(session: state.SessionState) -> None:
-    live = session.training
+def _save_and_load(live: LiveRun | None) -> None:
+    visitor = session.current()
     save, download, upload = st.columns(3)
     with save:
         name = st.text_input("Name", value="my-model", key="save_name")
         if st.button("Save to my models", key="save_model", disabled=live is None):
             trainer = live.target.trainer
-            entry = state.add_session_model(name, trainer.config, trainer.networks.copy())  # training goes on
+            entry = session.add_session_model(name, trainer.config, trainer.networks.copy())  # training goes on
             st.success(f"Saved {entry.label} at step {trainer.step}; pick it on the Interpolate page.")
     with download:
         if st.button("Prepare weights download", key="prepare_download", disabled=live is None):
             with tempfile.TemporaryDirectory() as folder, live.paused():
                 live.target.save(f"{folder}/model")
-                session.weights_download = checkpoints.to_zip_bytes(f"{folder}/model")
-        if session.weights_download:
-            st.download_button("Download weights (.zip)", session.weights_download, "acai_model.zip",
+                visitor.weights_download = checkpoints.to_zip_bytes(f"{folder}/model")
+        if visitor.weights_download:
+            st.download_button("Download weights (.zip)", visitor.weights_download, "acai_model.zip",
                                mime="application/zip", key="download_weights")
         history = live.target.trainer.history if live is not None else None
         st.download_button("Download loss history (.csv)", history.to_csv if history is not None else "",
@@ -138,24 +136,25 @@ def _save_and_load(session: state.SessionState) -> None:
             try:
                 with tempfile.TemporaryDirectory() as folder:
                     loaded = checkpoints.load_checkpoint(checkpoints.extract_zip(archive.getvalue(), folder))
-                entry = state.add_session_model(archive.name.removesuffix(".zip"), loaded.config, loaded.networks)
+                entry = session.add_session_model(archive.name.removesuffix(".zip"), loaded.config, loaded.networks)
                 st.success(f"Added {entry.label} ({loaded.config.dataset}, step {loaded.step}).")
             except checkpoints.CheckpointError as error:
                 st.error(f"Could not load {archive.name}: {error}")
+    session.say_evicted()
 
 
 def render() -> None:
     st.title("Train")
     widgets.keep_images_bright()
-    session = state.session()
+    visitor = session.current()
     config, start = _settings()
-    lam, gamma = _regularisers(session.training)
-    widgets.run_controls(session, "training", "train", lambda: _new_run(config.replace(lam=lam, gamma=gamma), start))
-    live = session.training
-    st.caption(f"Trains on {state.compute_device()}.")
+    lam, gamma = _regularisers(visitor.training.live)
+    widgets.run_controls(visitor.training, "train", lambda: _new_run(config.replace(lam=lam, gamma=gamma), start))
+    live = visitor.training.live
+    st.caption(f"Trains on {resources.compute_device()}.")
     if live is not None and not live.target.trainer.config.same_model_as(config):
         st.caption("The settings above differ from the running model's; they apply when you press Start.")
 
-    widgets.live_fragments(session, "training", _numbers, _pictures, NUMBERS_SECONDS, PICTURES_SECONDS)
+    widgets.live_fragments(visitor.training, _numbers, _pictures, NUMBERS_SECONDS, PICTURES_SECONDS)
     with st.expander("Save, download or load weights; loss history as CSV", expanded=False):
-        _save_and_load(session)
+        _save_and_load(live)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from explorer import state, views
+from explorer import address, session
+from explorer.state import Notices
 
 KEY = "present"
 ON_VALUES, OFF_VALUES = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
@@ -24,18 +25,18 @@ h1 { font-size: 2.2rem; }
 
 def opened_in_it() -> bool:
     """Whether the opening address asks for presentation mode (the sidebar then starts folded)."""
-    return views.opening_params().get(KEY, "").lower() in ON_VALUES
+    return address.opening_params().get(KEY, "").lower() in ON_VALUES
 
 
-def restore(notices: views.Notices) -> None:
+def restore(notices: Notices) -> None:
     """Presentation mode from the opening address (once per session)."""
-    value = views.opening_params().get(KEY)
-    session = state.session()
-    if value is None or "present" in session.views_restored:
+    value = address.opening_params().get(KEY)
+    visitor = session.current()
+    if value is None or "present" in visitor.views_restored:
         return
-    session.views_restored.add("present")
+    visitor.views_restored.add("present")
     if value.lower() in ON_VALUES:
-        views.preset_widget(KEY, True)
+        address.preset_widget(KEY, True)
     elif value.lower() not in OFF_VALUES:
         notices.add(KEY, value, "use 1 or 0")
 

@@ -10,28 +10,28 @@ import streamlit as st
 
 from acai import images
 from acai.config import DATASETS
-from explorer import state
+from explorer import resources, session, state
 
 if TYPE_CHECKING:
     from explorer.live import LiveRun
 
-DATASET_LABELS = state.DATASET_LABELS
+DATASET_LABELS = resources.DATASET_LABELS
 WAITING_SECONDS = 3.0  # a queued run's page looks for its turn this often (each redraw costs the trainers time)
 
 
 def dataset_picker(key: str = "dataset"):
     """A dataset selector; returns the loaded Dataset (falling back, with a message, if needed)."""
-    default, reason = state.default_dataset()
-    warned = state.session().warned
+    default, reason = resources.default_dataset()
+    warned = session.current().warned
     if reason and "default" not in warned:
         warned.add("default")  # said once per session
-        st.info(f"{reason} Opening with {DATASET_LABELS[default]} instead.")
+        st.info(f"{reason.reason} Opening with {DATASET_LABELS[default]} instead.")
     choice = st.selectbox("Dataset", DATASETS, key=key, format_func=DATASET_LABELS.get,
                           index=DATASETS.index(default))
-    data, problem = state.available_dataset(choice)
+    data, problem = resources.available_dataset(choice)
     if problem and choice not in warned:
         warned.add(choice)
-        st.warning(problem)
+        st.warning(problem.message)
     elif problem:
         st.caption(f"{DATASET_LABELS[choice]} is unavailable here; showing {DATASET_LABELS[data.name]}.")
     return data
@@ -78,23 +78,23 @@ def keep_images_bright() -> None:
             "{opacity: 1 !important; transition: none !important;}</style>")
 
 
-def run_controls(session: state.SessionState, slot: str, key: str, new_run: Callable[[], LiveRun | None],
+def run_controls(slot: state.RunSlot, key: str, new_run: Callable[[], LiveRun | None],
                  prepare: Callable[[LiveRun], None] = lambda live: None) -> None:
-    """Start, Pause, Resume, Step and Reset for the LiveRun in `session.<slot>` ("training" or "race").
+    """Start, Pause, Resume, Step and Reset for the LiveRun in `slot` (the session's training or race).
 
     Args:
         key: prefix of the buttons' widget keys ("<key>_start", "<key>_pause", ...).
         new_run: builds a fresh run from the page's settings (None if it cannot, having said why).
         prepare: applies the page's live settings (lambda, gamma) to a run before it trains.
     """
-    live: LiveRun | None = getattr(session, slot)
+    live = slot.live
     running = live is not None and live.running
     columns = st.columns(5)
     if columns[0].button("Start", key=f"{key}_start", type="primary", width="stretch"):
         if live is not None:
             live.wait_paused()
         fresh = new_run()
-        setattr(session, slot, fresh)
+        slot.live = fresh
         if fresh is not None:
             prepare(fresh)  # the sliders' values in force from the first step
             fresh.start()
@@ -108,13 +108,13 @@ def run_controls(session: state.SessionState, slot: str, key: str, new_run: Call
     if columns[3].button("Step", key=f"{key}_step", width="stretch", disabled=running):
         if live is None:
             live = new_run()
-            setattr(session, slot, live)
+            slot.live = live
         if live is not None:
             prepare(live)
             live.step_once()
     if columns[4].button("Reset", key=f"{key}_reset", width="stretch", disabled=live is None):
         live.wait_paused()
-        setattr(session, slot, None)
+        slot.live = None
         st.rerun()
 
 
@@ -138,9 +138,8 @@ def live_status(live: LiveRun | None, hint: str) -> bool:
     return True
 
 
-def live_fragments(session: state.SessionState, slot: str, numbers: Callable[[state.SessionState], None],
-                   pictures: Callable[[state.SessionState], None], numbers_seconds: float,
-                   pictures_seconds: float) -> None:
+def live_fragments(slot: state.RunSlot, numbers: Callable[[LiveRun], None], pictures: Callable[[LiveRun], None],
+                   numbers_seconds: float, pictures_seconds: float) -> None:
     """A live page's numbers and pictures, as fragments that redraw themselves while its run trains.
 
     The numbers redraw every `numbers_seconds` while the run trains, and every WAITING_SECONDS while it
@@ -149,7 +148,7 @@ def live_fragments(session: state.SessionState, slot: str, numbers: Callable[[st
     time. When the run stops by itself (diverged, idle) or starts or stops waiting, the numbers redraw the
     whole page, so that the buttons and the pictures' schedule follow.
     """
-    live: LiveRun | None = getattr(session, slot)
+    live = slot.live
     was_running = live is not None and live.running
     was_training = was_running and live.queue_place == 0
     if was_running and not was_training:
@@ -157,14 +156,14 @@ def live_fragments(session: state.SessionState, slot: str, numbers: Callable[[st
 
     @st.fragment(run_every=numbers_seconds if was_running else None)
     def numbers_fragment() -> None:
-        numbers(session)
-        if was_running and getattr(session, slot) is live and (
+        numbers(slot.live)
+        if was_running and slot.live is live and (
                 not live.running or (live.queue_place == 0) != was_training):
             st.rerun(scope="app")
 
     @st.fragment(run_every=pictures_seconds if was_training else None)
     def pictures_fragment() -> None:
-        pictures(session)
+        pictures(slot.live)
 
     numbers_fragment()
     pictures_fragment()

@@ -6,6 +6,7 @@ import pytest
 from acai.machine import configure_tensorflow
 
 configure_tensorflow()  # before any test loads TensorFlow, as every entry point does
+os.environ.setdefault("ACAI_DEBUG", "1")  # the app's page boundary lets errors through to AppTest
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 if "ACAI_DATA_DIR" not in os.environ and (SHARED_DATA / "mnist.npz").exists():
     os.environ["ACAI_DATA_DIR"] = str(SHARED_DATA)

@@ -63,7 +63,7 @@ def test_train_step_advances_and_lambda_takes_effect_without_retrace():
     assert metrics["step"] == "1" and metrics["lambda in force"] == "0.5"
     app.slider(key="train_lam").set_value(0.0).run()
     app.button(key="train_step").click().run()
-    trainer = app.session_state["acai"].training.target.trainer
+    trainer = app.session_state["acai"].training.live.target.trainer
     assert trainer.step == 2 and len(trainer.history) == 2
     np.testing.assert_allclose(trainer.history.column("lam"), [0.5, 0.0])
     assert trainer.compiled_step.experimental_get_tracing_count() == 1
@@ -86,10 +86,10 @@ def test_broken_pretrained_model_shows_its_message(monkeypatch, tmp_path):
 
 
 def test_unavailable_dataset_falls_back_with_one_message(monkeypatch, tmp_path):
-    from explorer import state
+    from explorer import resources
 
     monkeypatch.setenv("ACAI_DATA_DIR", str(tmp_path))  # no archives here
-    state.available_dataset.clear()
+    resources.available_dataset.clear()
     try:
         app = start("app_pages/latent.py")
         app.selectbox(key="latent_dataset").set_value("fashion_mnist").run()
@@ -98,14 +98,14 @@ def test_unavailable_dataset_falls_back_with_one_message(monkeypatch, tmp_path):
         app.run()
         assert not app.warning  # said once
     finally:
-        state.available_dataset.clear()
+        resources.available_dataset.clear()
 
 
 def test_offline_start_says_once_that_mnist_is_missing(monkeypatch, tmp_path):
-    from explorer import state
+    from explorer import resources
 
     monkeypatch.setenv("ACAI_DATA_DIR", str(tmp_path))  # no archives: as offline without a download
-    state.available_dataset.clear()
+    resources.available_dataset.clear()
     try:
         app = start()
         assert any("mnist.npz does not exist" in info.value and "Opening with" in info.value for info in app.info)
@@ -113,7 +113,7 @@ def test_offline_start_says_once_that_mnist_is_missing(monkeypatch, tmp_path):
         app.slider(key="alpha").set_value(0.3).run()
         assert not [info for info in app.info if "Opening with" in info.value]  # said once
     finally:
-        state.available_dataset.clear()
+        resources.available_dataset.clear()
 
 
 def test_evaluate_measures_beside_the_paper(monkeypatch, tmp_path):
@@ -144,7 +144,7 @@ def test_two_sessions_keep_separate_models_and_cache_keys():
         assert not app.exception
     (first,), (second,) = (list(app.session_state["acai"].models) for app in apps)
     assert first != second  # cached strips are shared process-wide: keys must never collide
-    trainers = [app.session_state["acai"].training.target.trainer for app in apps]
+    trainers = [app.session_state["acai"].training.live.target.trainer for app in apps]
     assert trainers[0] is not trainers[1] and all(t.step == 1 for t in trainers)
 
 
@@ -153,7 +153,7 @@ def test_race_controls_step_both_models_and_each_lambda_is_its_own():
     app.selectbox(key="race_preset").set_value("demo-lines").run()
     app.button(key="race_step").click().run()
     assert not app.exception
-    race = app.session_state["acai"].race.target
+    race = app.session_state["acai"].race.live.target
     assert race.trainer("acai").step == race.trainer("baseline").step == 1
     assert {m.label: m.value for m in app.metric}["step (each model)"] == "1"
     app.slider(key="race_lam_baseline").set_value(0.25).run()
@@ -166,7 +166,7 @@ def test_race_controls_step_both_models_and_each_lambda_is_its_own():
     app.button(key="race_save_acai").click().run()
     assert [entry.label for entry, _ in app.session_state["acai"].models.values()] == ["race-acai (this session)"]
     app.button(key="race_reset").click().run()
-    assert app.session_state["acai"].race is None and not app.exception
+    assert app.session_state["acai"].race.live is None and not app.exception
 
 
 def test_race_start_trains_in_the_background_and_pause_stops_it():
@@ -175,7 +175,7 @@ def test_race_start_trains_in_the_background_and_pause_stops_it():
     app = start("app_pages/race.py")
     app.selectbox(key="race_preset").set_value("demo-lines").run()
     app.button(key="race_start").click().run()
-    live = app.session_state["acai"].race
+    live = app.session_state["acai"].race.live
     deadline = time.monotonic() + 60
     while live.step < 5 and time.monotonic() < deadline:
         time.sleep(0.2)

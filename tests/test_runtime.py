@@ -50,7 +50,7 @@ def test_the_first_page_draws_its_controls_without_loading_tensorflow():
     import subprocess
     import sys
 
-    code = ("import sys; import acai.machine, explorer.views, explorer.presentation, explorer.runtime, "
+    code = ("import sys; import acai.machine, explorer.address, explorer.presentation, explorer.runtime, "
             "explorer.page_interpolate; print(sorted({'tensorflow', 'keras'} & set(sys.modules)))")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip().splitlines()[-1] == "[]"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from explorer import views
+from explorer import address as views
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 EXAMPLE = {"page": "interpolate", "dataset": "mnist", "model": "mnist32-acai", "compare": "mnist32-baseline",
@@ -34,7 +34,7 @@ def test_frames_paths_and_test_images():
     assert views.parse_test_image("test:0", 10) == 0 and views.parse_test_image("test:9", 10) == 9
     with pytest.raises(views.BadValue, match="0 to 9"):
         views.parse_test_image("test:10", 10)
-    for bad in ("train:3", "test:", "test:-1", "3", "test:3x"):
+    for bad in ("train:3", "test:", "test:-1", "3", "test:3x", "test:\u00b2", "test:\u0663", "test:" + "9" * 10_000):
         with pytest.raises(views.BadValue, match="test:INDEX"):
             views.parse_test_image(bad, 10)
     assert views.format_endpoint(("test", 42)) == "test:42"
@@ -53,6 +53,7 @@ def opened_at(params: dict) -> AppTest:
     return app.run()
 
 
+@pytest.mark.slow
 def test_a_bookmarked_view_opens_as_it_was_and_the_address_follows_the_controls(mnist_available):
     app = opened_at(EXAMPLE)
     assert not app.exception and not app.warning
@@ -81,15 +82,16 @@ def test_a_bookmarked_view_opens_as_it_was_and_the_address_follows_the_controls(
     assert again.session_state["acai"].endpoints["mnist"] == [("test", 7), ("test", 3)]
 
 
+@pytest.mark.slow
 def test_bad_and_stale_values_fall_back_with_one_notice(mnist_available):
     app = opened_at({"page": "interpolate", "dataset": "mnist", "model": "mnist999-gone", "compare": "nope",
                      "a": "test:99999", "b": "test:x", "alpha": "7", "path": "cubic", "frames": "40",
                      "present": "maybe"})
     assert not app.exception
     (notice,) = app.warning  # one notice, naming every value it could not use
-    for name in ("model=mnist999-gone", "compare=nope", "a=test:99999", "b=test:x", "alpha=7", "path=cubic",
-                 "frames=40", "present=maybe"):
-        assert name in notice.value
+    for name, value in (("model", "mnist999-gone"), ("compare", "nope"), ("a", "test:99999"), ("b", "test:x"),
+                        ("alpha", "7"), ("path", "cubic"), ("frames", "40"), ("present", "maybe")):
+        assert f"{name}=`{value}`" in notice.value
     assert app.slider(key="alpha").value == 0.5 and app.slider(key="interp_steps").value == 8
     assert app.session_state["acai"].endpoints["mnist"] == [("test", 0), ("test", 1)]
     app.slider(key="alpha").set_value(0.2).run()
@@ -97,16 +99,18 @@ def test_bad_and_stale_values_fall_back_with_one_notice(mnist_available):
     assert address(app)["model"] == app.selectbox(key="interp_model/mnist").value.label
 
 
+@pytest.mark.slow
 def test_an_unknown_dataset_or_page_falls_back(mnist_available):
     app = opened_at({"dataset": "cifar10", "page": "nowhere"})
     assert not app.exception
     (notice,) = app.warning
-    assert "dataset=cifar10" in notice.value and "page=nowhere" in notice.value
+    assert "dataset=`cifar10`" in notice.value and "page=`nowhere`" in notice.value
     assert app.title[0].value == "Interpolate"
     app.run()
     assert not app.warning  # said once, not on every run
 
 
+@pytest.mark.slow
 def test_the_page_and_presentation_mode_come_from_the_address():
     app = opened_at({"page": "race", "present": "1"})
     assert not app.exception and app.title[0].value == "Race"
@@ -116,6 +120,7 @@ def test_the_page_and_presentation_mode_come_from_the_address():
     assert address(app) == {"page": "race"}
 
 
+@pytest.mark.slow
 def test_presentation_mode_shows_fewer_controls(mnist_available):
     normal, presenting = opened_at(EXAMPLE), opened_at({**EXAMPLE, "present": "1"})
     assert presenting.toggle(key="present").value is True
@@ -125,6 +130,7 @@ def test_presentation_mode_shows_fewer_controls(mnist_available):
     assert presenting.slider(key="alpha").value == 0.30  # the view itself is the same
 
 
+@pytest.mark.slow
 def test_a_bad_slots_setting_is_said_plainly(monkeypatch):
     from explorer import slots
 
@@ -133,3 +139,32 @@ def test_a_bad_slots_setting_is_said_plainly(monkeypatch):
     app = opened_at({"page": "train"})
     assert not app.exception
     assert "ACAI_TRAINING_SLOTS must be a whole number" in app.error[0].value
+
+
+@pytest.mark.slow
+def test_hostile_addresses_get_a_notice_never_a_traceback_or_a_link(mnist_available):
+    link = "[Session expired, log in](//example.invalid)"
+    app = opened_at({"page": "interpolate", "dataset": "mnist", "a": "test:\u00b2", "b": "test:" + "9" * 10_000,
+                     "model": link, "compare": "`x`"})
+    assert not app.exception
+    (notice,) = app.warning
+    assert f"model=`{link[:37]}…`" in notice.value  # shown as code (shortened): Streamlit draws no link from it
+    assert "compare=`` `x` ``" in notice.value and "a=`test:\u00b2`" in notice.value and "b=`test:999" in notice.value
+    assert not [element for element in app.markdown if "example.invalid" in element.value]
+    assert app.session_state["acai"].endpoints["mnist"] == [("test", 0), ("test", 1)]
+
+
+@pytest.mark.slow
+def test_a_failing_page_shows_a_short_message_and_logs_the_error(monkeypatch, caplog):
+    from explorer import page_evaluate
+
+    def broken() -> None:
+        raise RuntimeError("boom in /srv/secret/path.py")
+
+    monkeypatch.delenv("ACAI_DEBUG")
+    monkeypatch.setattr(page_evaluate, "render", broken)
+    app = opened_at({"page": "evaluate"})
+    assert not app.exception
+    (message,) = app.error
+    assert "Something went wrong on this page" in message.value and "secret" not in message.value
+    assert "boom in /srv/secret/path.py" in caplog.text  # for the operator

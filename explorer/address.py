@@ -1,7 +1,7 @@
-"""Views you can bookmark: the page and the Interpolate view live in the address bar's query string.
+"""The address bar: the page and the Interpolate view live in its query string, so views can be bookmarked.
 
 Opening an address restores its view once, when the browser session starts; from then on every run
-writes the view back, so the address always shows what is on screen. Names (issue 10):
+writes the view back, so the address always shows what is on screen. Names:
 
     page      interpolate | train | race | latent | evaluate
     present   1: presentation mode (larger frames, fewer controls)
@@ -13,18 +13,21 @@ writes the view back, so the address always shows what is on screen. Names (issu
     frames    5 to 12 (frames per strip)
 
 A value that is bad or stale (an unknown model, an index out of range, alpha 7) is replaced by the
-page's default, and the page says so once, in one short notice.
+page's default, and the page says so once, in one short notice that shows the values as code (never as
+markdown: an address is anyone's to write).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Mapping
 
 import streamlit as st
 
 from acai.config import DATASETS
-from explorer import state
+from explorer.session import current
+from explorer.state import Endpoint, Notices
 
 PAGES = ("interpolate", "train", "race", "latent", "evaluate")
 DEFAULT_PAGE = "interpolate"
@@ -65,53 +68,56 @@ def parse_choice(text: str, choices: Iterable[str]) -> str:
     return text
 
 
+MAX_INDEX_DIGITS = 7  # no test set has ten million images
+
+
 def parse_test_image(text: str, test_size: int) -> int:
-    """`test:INDEX` -> INDEX, checked against the test set's size."""
+    """`test:INDEX` -> INDEX, checked against the test set's size (ASCII digits only, of bounded length:
+    str.isdigit() accepts superscripts that int() refuses, and int() of 10,000 digits raises)."""
     kind, _, index = text.partition(":")
-    if kind != "test" or not index.isdigit():
+    if kind != "test" or not index or len(index) > MAX_INDEX_DIGITS or not (index.isascii() and index.isdigit()):
         raise BadValue("expected test:INDEX")
     if int(index) >= test_size:
         raise BadValue(f"the test set has {test_size} images (0 to {test_size - 1})")
     return int(index)
 
 
-def format_endpoint(endpoint: state.Endpoint) -> str | None:
+def format_endpoint(endpoint: Endpoint) -> str | None:
     """An endpoint as a query value; None for one that cannot be written there (an upload)."""
     kind, value = endpoint
     return f"test:{value}" if kind == "test" else None
 
 
-class Notices:
-    """The bad values of the opening address, said together in one short notice (see `notices`)."""
+def show_notices(notices: Notices) -> None:
+    """Say the opening address's bad values, once, each value as code (never rendered as markdown)."""
+    if notices.problems:
+        st.warning("Some of this address could not be used, so defaults are shown for: "
+                   + "; ".join(f"{name}={as_code(value)} ({why})" for name, value, why in notices.problems) + ".",
+                   icon=":material/link_off:")
+        notices.problems.clear()
 
-    def __init__(self):
-        self.problems: list[str] = []
 
-    def add(self, name: str, value: str, why: str) -> None:
-        shown = value if len(value) <= 40 else value[:37] + "…"
-        self.problems.append(f"{name}={shown} ({why})")
-
-    def show(self) -> None:
-        if self.problems:
-            st.warning("Some of this address could not be used, so defaults are shown for: "
-                       + "; ".join(self.problems) + ".", icon=":material/link_off:")
-            self.problems = []
+def as_code(text: str) -> str:
+    """`text` as inline code in Streamlit's markdown, whatever backticks it holds (so a value such as
+    [a link](//elsewhere) shows as typed, never as a link)."""
+    runs = re.findall("`+", text)
+    if not runs:
+        return f"`{text}`"
+    fence = "`" * (max(len(run) for run in runs) + 1)
+    return f"{fence} {text} {fence}"
 
 
 def notices() -> Notices:
     """This session's collector: the app and the page add to it; whoever draws first shows it."""
-    session = state.session()
-    if session.notices is None:
-        session.notices = Notices()
-    return session.notices
+    return current().notices
 
 
 def opening_params() -> dict[str, str]:
     """The query string this browser session was opened with (captured on its first run)."""
-    session = state.session()
-    if session.opening_params is None:
-        session.opening_params = {name: st.query_params.get(name, "") for name in st.query_params}
-    return session.opening_params
+    state = current()
+    if state.opening_params is None:
+        state.opening_params = {name: st.query_params.get(name, "") for name in st.query_params}
+    return state.opening_params
 
 
 def requested_page(notices: Notices) -> str | None:
@@ -130,12 +136,12 @@ def take_request(page: str) -> dict[str, str]:
     """The opening address's values for `page`, handed out once per session (later runs get {}), so
     that they set the view when it opens and never fight the controls afterwards."""
     params = opening_params()
-    session = state.session()
+    state = current()
     named = params.get("page", DEFAULT_PAGE).lower()
     opened = named if named in PAGES else DEFAULT_PAGE  # a bad `page` opens the default one
-    if page in session.views_restored or opened != page:
+    if page in state.views_restored or opened != page:
         return {}
-    session.views_restored.add(page)
+    state.views_restored.add(page)
     return dict(params)
 
 
