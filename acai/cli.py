@@ -174,6 +174,12 @@ def train_arguments(config: Config) -> list[str]:
     return arguments
 
 
+def config_from_flags(flags: list[str] | tuple[str, ...]) -> Config:
+    """The Config that `python -m acai train FLAGS` trains (e.g. a shipped model's flags)."""
+    parser = build_parser()
+    return _config_from_args(parser.parse_args(["train", *flags]), parser)
+
+
 def _config_from_args(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Config:
     base = PRESETS[args.preset] if args.preset else default_config(args.dataset or "mnist", args.architecture or "conv")
     if args.model:

@@ -11,16 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from acai import checkpoints, evaluation, lines, reports
-from acai.cli import command_line, train_and_checkpoint
-from acai.config import PRESETS, Config
+from acai.cli import command_line, config_from_flags, train_and_checkpoint
+from acai.config import Config
 from acai.data import load_dataset
 from acai.driver import TrainingRun
+from acai.shipped import LINES_EVAL_EVERY, SHIPPED
 from acai.training import Trainer
 
-EXPERIMENTS: dict[str, dict[str, Config]] = {
-    "lines": {"lines-acai": PRESETS["lines32"], "lines-baseline": PRESETS["lines32"].replace(lam=0.0)},
-    "mnist": {"mnist32-acai": PRESETS["mnist32"], "mnist32-baseline": PRESETS["mnist32"].replace(lam=0.0),
-              "mnist256-acai": PRESETS["mnist256"], "mnist256-baseline": PRESETS["mnist256"].replace(lam=0.0)},
+EXPERIMENTS: dict[str, dict[str, Config]] = {  # the paper's pairs, as the shipped models train them
+    experiment: {name: config_from_flags(SHIPPED[name].flags) for name in names} for experiment, names in (
+        ("lines", ("lines-acai", "lines-baseline")),
+        ("mnist", ("mnist32-acai", "mnist32-baseline", "mnist256-acai", "mnist256-baseline")))
 }
 
 
@@ -34,7 +35,6 @@ def _training_run(folder: Path, config: Config, data_dir, eval_every: int) -> Tr
     checkpoints.check_output_folder(folder)  # a folder of someone else's files is refused before training
     return TrainingRun(Trainer(config, dataset), eval_every=eval_every)
 
-LINES_EVAL_EVERY = 500  # steps between the lines benchmark's evaluations kept in the history
 
 
 def reproduce(experiment: str, steps: int, runs: Path, report: Path, data_dir=None, quick: bool = False) -> dict:

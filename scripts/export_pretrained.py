@@ -21,6 +21,7 @@ configure_tensorflow()  # first: thread pools and log level, before TensorFlow l
 from acai import checkpoints, evaluation, models, reports  # noqa: E402
 from acai.cli import train_arguments  # noqa: E402
 from acai.data import load_dataset  # noqa: E402
+from acai.shipped import SHIPPED  # noqa: E402
 from acai.training import history_columns_for  # noqa: E402
 
 CARD = """# {name}
@@ -49,6 +50,14 @@ def from_scratch_command(config, steps: int, name: str) -> str:
     and uninterrupted runs see the same data)."""
     options = train_arguments(config) + ["--steps", str(steps)] + (["--eval-every", "500"] if config.dataset == "lines" else [])
     return " ".join(["python -m acai train", *options, "--out", f"runs/{name}"])
+
+
+def shipped_recipe(name: str) -> str | None:
+    """The commands acai/shipped.py lists for a shipped model, joined for its card."""
+    recipe = SHIPPED.get(name)
+    if recipe is None:
+        return None
+    return "; ".join(recipe.commands(name)) + (f" ({recipe.note})" if recipe.note else "")
 
 
 def _same_training(target: Path, checkpoint) -> bool:
@@ -98,7 +107,7 @@ def export(run: Path, target: Path, quick: bool, measured: dict, curves: Path | 
         learning_rate=config.learning_rate, batch_size=config.batch_size, steps=checkpoint.step,
         images=checkpoint.step * config.batch_size, wall=f"{hours:.2f} h",
         precision=arithmetic, machine=card.get("machine", "?"), command=card.get("command", "?"),
-        from_scratch=recipe or from_scratch_command(config, checkpoint.step, target.name),
+        from_scratch=recipe or shipped_recipe(target.name) or from_scratch_command(config, checkpoint.step, target.name),
         metrics="| metric | value |\n|---|---|\n" + table))
     if curves is not None and checkpoint.history.size:
         curves.mkdir(parents=True, exist_ok=True)
