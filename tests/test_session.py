@@ -45,3 +45,24 @@ def test_a_dropped_session_pauses_its_training(tiny_config, lines_dataset):
         assert not live.running
     finally:
         live.wait_paused()
+
+
+def test_one_bad_folder_in_pretrained_is_skipped_with_a_warning_and_the_others_listed(tmp_path, caplog):
+    import json
+    import shutil
+    from pathlib import Path
+
+    from explorer import resources
+
+    shipped = Path(__file__).resolve().parents[1] / "pretrained" / "mnist32-acai"
+    for name, metrics in (("good", None), ("bad-metrics", ["fast"]), ("odd-value", {"mean_distance": "low"})):
+        folder = shutil.copytree(shipped, tmp_path / name, ignore=shutil.ignore_patterns("*.h5", "*.npz"))
+        if metrics is not None:
+            manifest = json.loads((folder / "config.json").read_text())
+            manifest["metrics"] = metrics
+            (folder / "config.json").write_text(json.dumps(manifest))
+    resources._scan.clear()
+    entries = resources._scan(str(tmp_path))
+    assert sorted(entry.label for entry in entries) == ["good", "odd-value"]
+    assert dict(next(e for e in entries if e.label == "odd-value").metrics) == {}  # the bad value is dropped
+    assert "skipping" in caplog.text and "bad-metrics" in caplog.text
