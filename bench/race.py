@@ -167,7 +167,8 @@ def main() -> None:
     from acai.machine import machine_description, matmul_rate
 
     rate = matmul_rate() / 1e9
-    single = matmul_rate(sizes=(2048,), repeats=1, seconds=3.0) / 1e9  # one 2048 matmul, one run: the single-size rate that older figures quoted
+    # One 2048 matmul, one run: the single-size rate that older figures quoted.
+    single = matmul_rate(sizes=(2048,), repeats=1, seconds=3.0) / 1e9
     print(f"{machine_description()}; float32 matmul {rate:.0f} GFLOP/s (best of sizes and repeats), "
           f"{single:.0f} GFLOP/s (one 2048x2048 run)", flush=True)
     cli_train = cli_speed("lines32", args.seconds, race=False)

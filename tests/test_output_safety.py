@@ -65,14 +65,13 @@ def test_race_out_refuses_a_side_folder_of_someone_elses_files(tmp_path, capsys)
 
 
 @pytest.mark.slow
-def test_resume_keeps_the_users_files_in_the_checkpoint_folder(tmp_path, capsys):
-    folder = tmp_path / "run"
-    assert main(["train", *TINY, "--steps", "2", "--out", str(folder)]) == 0
+def test_resume_keeps_the_users_files_in_the_checkpoint_folder(saved_pair, tmp_path, capsys):
+    folder = _copy(saved_pair[0], tmp_path / "run")  # a checkpoint at step 1
     files = {"README.md": "what this run is", "metrics-by-hand.json": "{}"}
     for name, text in files.items():
         (folder / name).write_text(text)
     assert main(["train", "--resume", "--steps", "2", "--out", str(folder)]) == 0
-    assert _still_there(folder, files) and load_checkpoint(folder).step == 4
+    assert _still_there(folder, files) and load_checkpoint(folder).step == 3
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging folder left behind
 
 
