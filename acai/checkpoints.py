@@ -39,7 +39,10 @@ from acai.config import Config
 if TYPE_CHECKING:
     from acai.networks import ACAINetworks  # TensorFlow: imported when a checkpoint is loaded, not to read one's manifest
 
-FORMAT_VERSION = 1
+# 2: the config keeps a model's own settings under "settings" (format 1 listed every model's settings beside the
+# other fields); both are read, so the checkpoints of format 1 (pretrained/ among them) load as before.
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 CONFIG_FILE = "config.json"
 WEIGHTS_FILE = "networks.weights.h5"
 OPTIMIZER_FILE = "optimizer.npz"
@@ -290,9 +293,10 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
         raise CheckpointError(f"{path} is corrupt: not valid JSON ({error})") from None
     if not isinstance(manifest, dict) or "format_version" not in manifest:
         raise CheckpointError(f"{path} has no format_version: it is not a checkpoint written by acai")
-    if manifest["format_version"] != FORMAT_VERSION:
+    if not _whole_number(manifest["format_version"]) or manifest["format_version"] not in READABLE_VERSIONS:
         raise CheckpointError(
-            f"{path} has format version {manifest['format_version']}; this acai reads version {FORMAT_VERSION}"
+            f"{path} has format version {manifest['format_version']}; this acai reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}"
         )
     for key in ("config", "step", "num_classes", "files"):
         if key not in manifest:
