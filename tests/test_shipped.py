@@ -28,3 +28,16 @@ def test_each_recipe_makes_its_shipped_model(name):
     assert manifest["step"] == steps
     commands = recipe.commands(name)
     assert commands[-1].startswith("python -m acai train") and f"runs/{name}" in commands[-1]
+
+
+@pytest.mark.parametrize("name", sorted(SHIPPED))
+def test_train_arguments_rebuild_each_shipped_config(name):
+    from acai.cli import train_arguments
+
+    shipped = Config.from_dict(json.loads((PRETRAINED / name / "config.json").read_text())["config"])
+    tuned = shipped.replace(settings={"keep_probability": 0.3}) if shipped.model == "dropout" else shipped
+    for config in (shipped, tuned):
+        rebuilt = config_from_flags(train_arguments(config))
+        assert rebuilt.same_model_as(config) and rebuilt.precision == config.precision
+        # lambda and gamma were saved through float32 (0.20000000298...): the command gives the value set, 0.2
+        assert (rebuilt.lam, rebuilt.gamma) == pytest.approx((config.lam, config.gamma), rel=1e-6)
