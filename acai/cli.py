@@ -101,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--distribute", choices=("none", "mirrored", "multiworker"), default="none",
                        help="mirrored: data-parallel over this machine's GPUs (tf.distribute.MirroredStrategy); "
                             "multiworker: over the processes or machines that TF_CONFIG lists "
-                            "(tf.distribute.MultiWorkerMirroredStrategy; README)")
+                            "(tf.distribute.MultiWorkerMirroredStrategy; docs/USAGE.md)")
     train.add_argument("--worker-timeout", type=_positive_float, default=300.0,
                        help="with --distribute multiworker: seconds to wait for every worker to join and the first "
                             "steps to run before giving up with a message")
