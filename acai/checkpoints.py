@@ -24,6 +24,7 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 import warnings
@@ -93,10 +94,20 @@ def _staging_prefix(folder: Path) -> str:
     return f".{folder.name}.tmp-"
 
 
+# What follows `.<name>.tmp-` in a staging folder's name: the writer's pid (older acai wrote none) and
+# tempfile's random part. Anything else (say a sibling folder of the user's named `<name>.tmp-x`) is not ours.
+_STAGING_TAIL = re.compile(r"(?:(\d+)-)?[a-z0-9_]+")
+_RETIRED_TAIL = re.compile(r"[a-z0-9_]+")
+
+
 def _staging_writer(staging: Path, folder: Path) -> int | None:
     """The pid that wrote a staging folder, from its name (None: written by an older acai, no pid)."""
-    pid, dash, _ = staging.name[len(_staging_prefix(folder)):].partition("-")
-    return int(pid) if dash and pid.isascii() and pid.isdigit() else None
+    match = _STAGING_TAIL.fullmatch(staging.name[len(_staging_prefix(folder)):])
+    return int(match.group(1)) if match and match.group(1) else None
+
+
+def _is_ours(sibling: Path, prefix: str, tail: re.Pattern) -> bool:
+    return sibling.is_dir() and sibling.name.startswith(prefix) and bool(tail.fullmatch(sibling.name[len(prefix):]))
 
 
 def _alive(pid: int | None) -> bool:
@@ -129,7 +140,7 @@ def recover(folder: str | os.PathLike) -> list[str]:
     except OSError:
         return done
     for staging in siblings:
-        if not (staging.is_dir() and staging.name.startswith(_staging_prefix(folder))):
+        if not _is_ours(staging, _staging_prefix(folder), _STAGING_TAIL):
             continue
         if _alive(_staging_writer(staging, folder)):
             continue
@@ -142,7 +153,7 @@ def recover(folder: str | os.PathLike) -> list[str]:
                 done.append(f"removed an unfinished save {staging.name}")
         except OSError:  # a read-only location: leave it as it is
             continue
-    for retired in [p for p in siblings if p.is_dir() and p.name.startswith(f".{folder.name}.old-")]:
+    for retired in [p for p in siblings if _is_ours(p, f".{folder.name}.old-", _RETIRED_TAIL)]:
         try:
             if folder.exists():
                 shutil.rmtree(retired)

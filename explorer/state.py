@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections import OrderedDict
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from acai.config import Config
 
@@ -83,7 +83,3 @@ class SessionState:
     routed: bool = False  # the opening address's `page` has been honoured
     notices: Notices = dataclasses.field(default_factory=Notices)  # the opening address's bad values
     evicted: list[str] = dataclasses.field(default_factory=list)  # labels of models dropped for room, unsaid
-
-    def runs(self) -> list[Any]:
-        """This session's live runs (for stopping them when the session ends)."""
-        return [slot.live for slot in (self.training, self.race) if slot.live is not None]

@@ -184,3 +184,11 @@ def test_ctrl_c_saves_and_the_run_resumes_from_the_interrupt(tmp_path):
     assert 0 < step < 1_000_000
     assert main(["train", "--resume", "--steps", "3", "--out", str(folder)]) == 0
     assert load_checkpoint(folder).step == step + 3
+
+
+def test_folders_that_only_look_like_staging_are_left_alone(saved_pair, tmp_path):
+    folder = _copy(saved_pair[1], tmp_path / "model")
+    mine = tmp_path / ".model.tmp-notes.backup"  # a user's hidden folder, not one of acai's staging folders
+    shutil.copytree(saved_pair[0], mine)
+    assert load_checkpoint(folder).step == 3
+    assert mine.is_dir() and (mine / "config.json").is_file()

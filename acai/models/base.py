@@ -89,7 +89,7 @@ class Model:
 
     name: ClassVar[str]
     title: ClassVar[str]  # e.g. "VAE"
-    summary: ClassVar[str] = ""  # one line for `--model` help and the pickers
+    summary: ClassVar[str] = ""  # one line for the `--model` help
     Settings: ClassVar[type] = NoSettings
     table_rows: ClassVar[tuple[TableRow, ...]] = ()
     aliases: ClassVar[dict[str, dict[str, Any]]] = {}  # other names for this model with some Config changes
