@@ -62,7 +62,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--model", choices=models.names() + tuple(models.aliases()),
                        help="the autoencoder, with its authors' settings: " + "; ".join(
                            [f"{name}: {models.get(name).summary}" for name in models.names()]
-                           + [f"{alias}: {name} with {', '.join(f'{k} {v:g}' for k, v in changes.items())}"
+                           + [f"{alias}: {name} with {_changes_text(changes)}"
                               for alias, (name, changes) in models.aliases().items()]) + " (default acai)")
     train.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
                        help="one of the model's own settings, e.g. keep_probability=0.3 for dropout (repeatable; "
@@ -157,6 +157,12 @@ def _flag_values(args: argparse.Namespace, fields=None) -> dict:
     """{Config field: value} of the given flags (all of CONFIG_FLAGS by default) that were set."""
     values = {field: getattr(args, flag[2:].replace("-", "_")) for field, flag in CONFIG_FLAGS}
     return {field: value for field, value in values.items() if value is not None and (fields is None or field in fields)}
+
+
+def _changes_text(changes: dict) -> str:
+    """An alias's Config changes as help text, e.g. "lam 0" or "debiased 0, restart_after 0"."""
+    flat = {**{k: v for k, v in changes.items() if k != "settings"}, **changes.get("settings", {})}
+    return ", ".join(f"{name} {value:g}" for name, value in flat.items())
 
 
 def train_arguments(config: Config) -> list[str]:

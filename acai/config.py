@@ -178,7 +178,8 @@ class Config:
     @classmethod
     def from_dict(cls, values: dict[str, Any]) -> Config:
         """A Config from to_dict's output, or from a checkpoint of format 1, whose configs listed every
-        model's settings beside the other fields (only the model's own are kept)."""
+        model's settings beside the other fields (only the model's own are kept). A setting missing from the
+        stored config was added later: it takes the model's `earlier_settings` value (what the code did)."""
         values = dict(values)
         flat = {name for model in models.names() for name in _setting_names(models.get(model))}
         legacy = {name: values.pop(name) for name in flat & set(values)}
@@ -186,12 +187,14 @@ class Config:
         unknown = sorted(set(values) - known)
         if unknown:
             raise ValueError(f"unknown config keys: {', '.join(unknown)}")
-        if legacy:
-            own = _setting_names(models.get(str(values.get("model", "acai"))))
-            settings = values.get("settings") or {}
-            if not isinstance(settings, Mapping):
-                raise ValueError("settings must be a mapping of setting names to values")
-            values["settings"] = {**{name: value for name, value in legacy.items() if name in own}, **settings}
+        model = models.get(str(values.get("model", "acai")))
+        settings = values.get("settings") or {}
+        if not isinstance(settings, Mapping):
+            raise ValueError("settings must be a mapping of setting names to values")
+        own = _setting_names(model)
+        # A setting added after a checkpoint was saved takes the value that reproduces what that checkpoint did.
+        values["settings"] = {**model.earlier_settings,
+                              **{name: value for name, value in legacy.items() if name in own}, **settings}
         return cls(**values)
 
 

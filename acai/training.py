@@ -217,7 +217,7 @@ class Trainer:
         def draw(kind, shape, salt):
             return self.draw(kind, (tf.shape(images)[0],) + tuple(shape), salt, step, replica)
 
-        batch = models.Batch(images, labels, draw, self.lam, self.gamma)
+        batch = models.Batch(images, labels, draw, self.lam, self.gamma, step)
         with tf.GradientTape(persistent=True) as tape:
             result = self.model.forward(self.networks, batch)
             # The optimizers sum the replicas' gradients: each replica minimises its share of the mean.

@@ -6,7 +6,8 @@ writes the view back, so the address always shows what is on screen. Names:
     page      interpolate | train | race | latent | evaluate
     present   1: presentation mode (larger frames, fewer controls)
     dataset   mnist | fashion_mnist | lines | digits
-    model, compare    a model's name as listed in the pickers (a folder of pretrained/), or "none" for compare
+    model, compare    a model's name as listed in the pickers (a folder of pretrained/); compare also takes
+              "none" and "all" (every model of the dataset, one per kind, stacked)
     a, b      test:INDEX, an image of the test set
     alpha     0 to 1
     path      lerp | slerp
@@ -34,6 +35,7 @@ DEFAULT_PAGE = "interpolate"
 PATHS = ("lerp", "slerp")
 FRAMES_RANGE = (5, 12)
 NO_MODEL = "none"
+ALL_MODELS = "all"
 
 
 class BadValue(ValueError):
@@ -165,8 +167,8 @@ def restore_model(request: Mapping[str, str], name: str, entries, key: str, noti
     if name not in request:
         return
     wanted = request[name]
-    if allow_none and wanted == NO_MODEL:
-        preset_widget(key, None)
+    if allow_none and wanted in (NO_MODEL, ALL_MODELS):
+        preset_widget(key, None if wanted == NO_MODEL else ALL_MODELS)
         return
     matches = [entry for entry in entries if entry.label == wanted]
     if matches:

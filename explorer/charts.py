@@ -28,13 +28,16 @@ def _layout(figure: go.Figure, title: str, height: int = 300, **layout) -> go.Fi
     return figure
 
 
+NOT_LOSSES = ("step", "lam", "gamma", "probe", "probe_accuracy", "codes_used")  # history columns not charted
+
+
 def loss_figure(history: np.ndarray, columns: tuple[str, ...], title: str = "losses") -> go.Figure:
-    """The four loss terms against step, log scale."""
+    """The model's loss terms (ACAI's four, or another model's own) against step, log scale."""
     figure = go.Figure()
     rows = bucketed(history)
-    for name, colour in LOSS_COLOURS.items():
+    for name in [column for column in columns if column not in NOT_LOSSES]:
         figure.add_trace(go.Scatter(x=rows[:, columns.index("step")], y=rows[:, columns.index(name)], name=name,
-                                    mode="lines", line={"color": colour}))
+                                    mode="lines", line={"color": LOSS_COLOURS.get(name)}))
     return _layout(figure, title, yaxis_type="log", xaxis_title="step")
 
 

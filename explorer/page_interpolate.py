@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from acai import drawing, images, interpolation
+from acai import drawing, images, interpolation, models
 from explorer import address, compute, player, presentation, session, widgets
 from explorer.state import Notices
 
@@ -21,7 +21,7 @@ def _pick_models(entries):
     with right:
         others = [entry for entry in entries if entry.key != main.key]
         other = widgets.model_picker(others, "Compare with", key=f"interp_compare/{data_name}",
-                                     kind="baseline", allow_none=True)
+                                     kind="baseline", allow_none=True, allow_all=True)
     with method_column:
         method = st.segmented_control("Path", address.PATHS, default="lerp", key="interp_method") or "lerp"
     with steps_column:
@@ -123,6 +123,27 @@ def _draw(data, main, networks) -> None:
             session.choose_endpoints(data, (1, ("upload", image)))
 
 
+def lineup(entries, main) -> list:
+    """The All-models view's rows: one model per kind in the paper's Table 1 order (the chosen model for its
+    own kind, the first listed otherwise), then models of kinds outside the table."""
+    order = [row.kind for row in models.table_rows()]
+    chosen = {main.kind: main}
+    for entry in entries:
+        chosen.setdefault(entry.kind, entry)
+    return sorted(chosen.values(), key=lambda entry: (order.index(entry.kind) if entry.kind in order else len(order),
+                                                        entry.label))
+
+
+def card_figures(entry) -> str:
+    """The model card's lines benchmark, e.g. "Mean Distance 1.16 × 10⁻³ · Smoothness 0.09"."""
+    measured = dict(entry.metrics)
+    if "mean_distance" not in measured:
+        return "lines benchmark not measured" if entry.config.dataset == "lines" else ""
+    smoothness = measured.get("smoothness", float("nan"))
+    return (f"Mean Distance {measured['mean_distance'] * 1e3:.2f} × 10⁻³ · Smoothness "
+            + (f"{smoothness:.2f}" if np.isfinite(smoothness) else "undefined (every frame alike)"))
+
+
 def _critic_captions(critic: np.ndarray, alphas: np.ndarray) -> list[str]:
     """t and the critic's d under each frame (t alone for a model without a critic)."""
     return [f"t={t:.2f}" + ("" if np.isnan(value) else f" · d={value:.2f}") for t, value in zip(alphas, critic)]
@@ -135,6 +156,13 @@ def _controls(data, first_endpoint, second_endpoint) -> None:
         session.choose_endpoints(data, (0, ("test", int(a))), (1, ("test", int(b))))
     if st.button("Swap A and B", key="swap", width="stretch"):
         session.choose_endpoints(data, (0, second_endpoint), (1, first_endpoint))
+
+
+def lineup_rest(main, other) -> list:
+    """Who plays beside `main`: `other`, or with All models every other model of the lineup."""
+    if other != widgets.ALL_MODELS:
+        return [other]
+    return [entry for entry in lineup(session.entries_for(main.config.dataset), main) if entry != main]
 
 
 @st.fragment
@@ -153,10 +181,9 @@ def _mix(main, other, first, second, method: str, present: bool, view: dict) -> 
     with mix_column:
         networks = session.networks_for(main)  # on a cache miss, behind a spinner
         if playing:
-            rows = [(main.label, *compute.strip(main.key, networks, first, second, player.FRAMES, method))]
-            if other is not None:
-                rows.append((other.label, *compute.strip(other.key, session.networks_for(other), first, second,
-                                                         player.FRAMES, method)))
+            shown = [main] + ([] if other is None else lineup_rest(main, other))
+            rows = [(entry.label, *compute.strip(entry.key, session.networks_for(entry), first, second,
+                                                 player.FRAMES, method)) for entry in shown]
             player.alpha_player(rows, np.linspace(0, 1, player.FRAMES), seconds, 640 if present else 420,
                                 key="alpha_player")
         else:
@@ -195,32 +222,40 @@ def render() -> None:
         with second_column:
             widgets.frame(second, "B", scale=3)
         _controls(data, first_endpoint, second_endpoint)
+    compare = {None: address.NO_MODEL, widgets.ALL_MODELS: address.ALL_MODELS}.get(other)
     view = {"page": "interpolate", "dataset": data.name, "model": main.label,
-            "compare": other.label if other is not None else address.NO_MODEL,
+            "compare": compare or other.label,
             "a": address.format_endpoint(first_endpoint), "b": address.format_endpoint(second_endpoint),
             "path": method, "frames": steps}
     with mix_area:
         _mix(main, other, first, second, method, present, view)
     networks = session.networks_for(main)
 
-    st.subheader("Strips")
-    rows, labels = [], []
-    frames, critic = compute.strip(main.key, networks, first, second, steps, method)
     alphas = np.linspace(0, 1, steps)
     scale = widgets.fitting_scale(steps, 1060 if present else 800)
-    st.markdown(f"**{main.label}**")
-    widgets.frames_row(frames, _critic_captions(critic, alphas), scale)
-    rows.append(frames), labels.append(main.label)
-    if other is not None:
-        other_frames, other_critic = compute.strip(other.key, session.networks_for(other), first, second, steps, method)
-        st.markdown(f"**{other.label}**")
-        widgets.frames_row(other_frames, _critic_captions(other_critic, alphas), scale)
-        rows.append(other_frames), labels.append(other.label)
-    fade = interpolation.pixel_crossfade(first, second, alphas)
-    st.markdown("**Pixel cross-fade** (for contrast: what interpolation in pixel space looks like)")
-    fade_critic = interpolation.critic_alpha(networks, fade)
-    widgets.frames_row(fade, _critic_captions(fade_critic, alphas), scale)
-    rows.append(fade), labels.append("pixel cross-fade")
+    if other == widgets.ALL_MODELS:
+        st.subheader("All models")
+        st.caption("One model per kind, in the order of the paper's Table 1, on the same endpoints (the paper's "
+                   "Figure 3). Beside each name: its lines benchmark from its model card (lower is better).")
+        shown = lineup(entries, main)
+    else:
+        st.subheader("Strips")
+        shown = [main] + ([] if other is None else [other])
+    rows, labels = [], []
+    with st.container(key="strips"):
+        for entry in shown:
+            entry_frames, entry_critic = compute.strip(entry.key, session.networks_for(entry), first, second, steps,
+                                                       method)
+            st.markdown(f"**{entry.label}**" + (f" · {card_figures(entry)}" if other == widgets.ALL_MODELS
+                                               and card_figures(entry) else ""))
+            widgets.frames_row(entry_frames, _critic_captions(entry_critic, alphas), scale)
+            rows.append(entry_frames), labels.append(entry.label)
+        frames = rows[0]
+        fade = interpolation.pixel_crossfade(first, second, alphas)
+        st.markdown("**Pixel cross-fade** (for contrast: what interpolation in pixel space looks like)")
+        fade_critic = interpolation.critic_alpha(networks, fade)
+        widgets.frames_row(fade, _critic_captions(fade_critic, alphas), scale)
+        rows.append(fade), labels.append("pixel cross-fade")
     if present:  # no gallery, upload, grid or downloads; but someone from the room may draw
         with st.expander("Draw an endpoint", expanded=False):
             _draw(data, main, networks)

@@ -5,11 +5,12 @@ trains: the numbers every second, the charts and pictures every PICTURES_SECONDS
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 
 import streamlit as st
 
-from acai import checkpoints, interpolation
+from acai import checkpoints, interpolation, models
 from acai.config import DATASETS, Config, default_config
 from acai.driver import TrainingRun
 from acai.training import Trainer
@@ -23,12 +24,53 @@ NUMBERS_SECONDS = 1.0
 PICTURES_SECONDS = 5.0
 
 
+def _model_choices(architecture: str) -> list[str]:
+    """The registered models (and aliases such as the authors' VQ-VAE) that train this architecture."""
+    return [name for name in (*models.names(), *models.aliases())
+            if architecture in models.get(models.aliases().get(name, (name,))[0]).architectures]
+
+
+def _model_label(name: str) -> str:
+    if name in models.aliases():
+        model = models.aliases()[name][0]
+        return {"ae": "plain autoencoder (ACAI at lambda 0)"}.get(name, f"{models.get(model).title}: {name}")
+    return models.get(name).title
+
+
+def _own_settings(config: Config) -> Config:
+    """One input per setting of the chosen model (its Settings dataclass: defaults and checks)."""
+    settings = dict(config.settings)
+    fields = dataclasses.fields(models.get(config.model).Settings)
+    if not fields:
+        return config
+    columns = st.columns(min(len(fields), 4))
+    for position, field in enumerate(fields):
+        value = settings[field.name]
+        key = f"train_setting/{config.model}/{field.name}"
+        with columns[position % len(columns)]:
+            if isinstance(field.default, int):
+                settings[field.name] = int(st.number_input(field.name.replace("_", " "), value=int(value), step=1,
+                                                           key=key))
+            else:
+                settings[field.name] = float(st.number_input(field.name.replace("_", " "), value=float(value),
+                                                             format="%g", key=key))
+    try:
+        return config.replace(settings=settings)
+    except ValueError as error:
+        st.warning(f"{error}; training with the model's defaults instead.")
+        return config
+
+
 def _settings() -> tuple[Config, state.ModelEntry | None]:
     """The controls; returns the config they describe and the pretrained model to start from."""
     left, middle, right = st.columns(3)
     with left:
         dataset = st.selectbox("Dataset", DATASETS, key="train_dataset", format_func=widgets.DATASET_LABELS.get)
         architecture = st.segmented_control("Architecture", ["conv", "mlp"], default="conv", key="train_arch") or "conv"
+        choices = _model_choices(architecture)
+        model = st.selectbox("Model", choices, key=f"train_model/{architecture}", format_func=_model_label,
+                             help="ACAI or one of the autoencoders of the paper's Table 1, with its authors' "
+                                  "settings; its own settings appear below")
     base = default_config(dataset, architecture)
     with middle:
         sizes = [32, 64, 256] if architecture == "conv" else [32, 64, 128]
@@ -37,21 +79,28 @@ def _settings() -> tuple[Config, state.ModelEntry | None]:
         latent = st.selectbox("Latent size", sizes, key=f"train_latent/{dataset}/{architecture}")
         lr = st.select_slider("Learning rate", [3e-5, 1e-4, 3e-4, 1e-3], value=1e-4, key="train_lr",
                               format_func=lambda v: f"{v:g}")
+    config = models.model_config(base.replace(latent_size=latent), model)
+    if config.latent_size != latent:
+        st.caption(f"The {_model_label(model)} uses the authors' latent for this dataset: {config.latent_size} "
+                   f"({config.latent_width}x{config.latent_width} map).")
+    config = _own_settings(config)
     with right:
         batch = st.select_slider("Batch size", [16, 32, 64, 128, 256], value=64, key="train_batch")
-        candidates = [entry for entry in resources.pretrained_entries()
-                      if entry.config.same_model_as(base.replace(latent_size=latent))]
-        start = st.selectbox("Start from", [None] + candidates, key=f"train_start/{dataset}/{architecture}/{latent}",
+        candidates = [entry for entry in resources.pretrained_entries() if entry.config.same_model_as(config)]
+        start = st.selectbox("Start from", [None] + candidates,
+                             key=f"train_start/{dataset}/{architecture}/{latent}/{model}",
                              format_func=lambda e: "scratch (random weights)" if e is None else f"pretrained: {e.label}")
-    config = base.replace(latent_size=latent, learning_rate=lr, batch_size=batch)
+    config = config.replace(learning_rate=lr, batch_size=batch)
     return config, start
 
 
-def _regularisers(live: LiveRun | None) -> tuple[float, float]:
+def _regularisers(live: LiveRun | None, config: Config) -> tuple[float, float]:
+    if not config.has_critic:  # lambda and gamma are ACAI's
+        return config.lam, config.gamma
     left, right = st.columns(2)
     lam = left.slider("lambda (adversarial weight; 0 = plain autoencoder)", 0.0, 2.0, 0.5, 0.05, key="train_lam")
     gamma = right.slider("gamma (critic regulariser)", 0.0, 1.0, 0.2, 0.05, key="train_gamma")
-    if live is not None:  # a variable assignment: the next step uses it, no retrace
+    if live is not None and live.target.trainer.config.has_critic:  # a variable assignment: no retrace
         live.target.trainer.set_regularization(lam, gamma)
     return lam, gamma
 
@@ -60,8 +109,9 @@ def _new_run(config: Config, start: state.ModelEntry | None) -> LiveRun:
     data, problem = resources.available_dataset(config.dataset)
     if problem:
         st.warning(problem)
-        config = default_config(data.name, config.architecture).replace(
-            lam=config.lam, gamma=config.gamma, learning_rate=config.learning_rate, batch_size=config.batch_size)
+        config = models.model_config(default_config(data.name, config.architecture), config.model).replace(
+            lam=config.lam, gamma=config.gamma, learning_rate=config.learning_rate, batch_size=config.batch_size,
+            settings=config.settings)
     # A copy of a pretrained model: the cached one is shared by every visitor and must stay as it is.
     networks = session.networks_for(start).copy() if start is not None else None
     return LiveRun(TrainingRun(Trainer(config, data, networks=networks), eval_every=EVAL_EVERY))
@@ -86,8 +136,13 @@ def _numbers(live: LiveRun | None) -> None:
     metrics[0].metric("step", f"{trainer.step:,}")
     metrics[1].metric("images / s", f"{live.steps_per_second * trainer.config.batch_size:,.0f}")
     metrics[2].metric("reconstruction", f"{last.get('reconstruction', float('nan')):.4f}")
-    metrics[3].metric("critic alpha loss", f"{last.get('critic_alpha', float('nan')):.4f}")
-    metrics[4].metric("lambda in force", f"{trainer.config.lam:g}")
+    if trainer.config.has_critic:
+        metrics[3].metric("critic alpha loss", f"{last.get('critic_alpha', float('nan')):.4f}")
+        metrics[4].metric("lambda in force", f"{trainer.config.lam:g}")
+        return
+    own = [name for name in trainer.history.columns if name not in charts.NOT_LOSSES + ("reconstruction",)]
+    for column, name in zip(metrics[3:], own + ["codes_used"] * ("codes_used" in trainer.history.columns)):
+        column.metric(name.replace("_", " "), f"{last.get(name, float('nan')):.4g}")
 
 
 def _pictures(live: LiveRun | None) -> None:
@@ -103,11 +158,13 @@ def _pictures(live: LiveRun | None) -> None:
     st.markdown(f"**Reconstructions** at step {step:,} (top: input, bottom: output)")
     widgets.frames_row(sample, scale=2)
     widgets.frames_row(reconstructions, scale=2)
-    st.markdown("**Interpolation** between test images 0 and 1, with the critic's alpha")
-    widgets.frames_row(strip.frames, [f"d={value:.2f}" for value in strip.critic], scale=2)
     config = trainer.config
-    st.caption(f"{config.architecture}, latent {config.latent_size}, batch {config.batch_size}, "
-               f"learning rate {config.learning_rate:g}")
+    st.markdown("**Interpolation** between test images 0 and 1" + (", with the critic's alpha" if config.has_critic
+                                                                   else ""))
+    widgets.frames_row(strip.frames, [f"d={value:.2f}" for value in strip.critic] if config.has_critic else None,
+                       scale=2)
+    st.caption(f"{models.get(config.model).describe(config)}; {config.architecture}, latent {config.latent_size}, "
+               f"batch {config.batch_size}, learning rate {config.learning_rate:g}")
 
 
 def _save_and_load(live: LiveRun | None) -> None:
@@ -148,7 +205,7 @@ def render() -> None:
     widgets.keep_images_bright()
     visitor = session.current()
     config, start = _settings()
-    lam, gamma = _regularisers(visitor.training.live)
+    lam, gamma = _regularisers(visitor.training.live, config)
     widgets.run_controls(visitor.training, "train", lambda: _new_run(config.replace(lam=lam, gamma=gamma), start))
     live = visitor.training.live
     st.caption(f"Trains on {resources.compute_device()}.")

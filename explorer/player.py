@@ -29,8 +29,8 @@ _HTML = """
 
 _CSS = """
 .acai-player { font-family: var(--st-font, sans-serif); color: var(--st-text-color, #1c1b22); }
-.acai-player .rows { display: flex; gap: 1rem; }
-.acai-player figure { flex: 1; margin: 0; text-align: center; }
+.acai-player .rows { display: flex; flex-wrap: wrap; gap: 1rem; }
+.acai-player figure { flex: 1 1 0; min-width: 6.5rem; margin: 0; text-align: center; }
 .acai-player canvas { width: 100%; max-width: var(--size); image-rendering: pixelated; background: #000;
                       border-radius: 0.25rem; }
 .acai-player figcaption { font-size: 0.95em; margin-top: 0.25rem; }

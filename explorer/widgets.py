@@ -10,7 +10,7 @@ import streamlit as st
 
 from acai import images
 from acai.config import DATASETS
-from explorer import resources, session, state
+from explorer import address, resources, session, state
 
 if TYPE_CHECKING:
     from explorer.live import LiveRun
@@ -37,19 +37,32 @@ def dataset_picker(key: str = "dataset"):
     return data
 
 
-def model_picker(entries, label: str, key: str, kind: str | None = None, allow_none: bool = False):
-    """Pick one of `entries` (preferring `kind`: 'acai' or 'baseline'); returns a ModelEntry or None."""
+ALL_MODELS = address.ALL_MODELS  # the Compare picker's "All models" choice (its address value too)
+
+
+def model_picker(entries, label: str, key: str, kind: str | None = None, allow_none: bool = False,
+                 allow_all: bool = False):
+    """Pick one of `entries` (preferring `kind`: 'acai' or 'baseline'); returns a ModelEntry, None ("none")
+    or ALL_MODELS ("All models", when allow_all)."""
     options = list(entries)
     if kind is not None:  # the preferred kind first; then the official conv architecture, smallest latent
         options.sort(key=lambda entry: (entry.kind != kind, entry.config.architecture != "conv",
                                         entry.config.latent_size))
+    if allow_all:
+        options = options + [ALL_MODELS]
     if allow_none:
         options = options + [None]
     if not options:
         return None
     if key in st.session_state and st.session_state[key] not in options:
         del st.session_state[key]  # the list changed (another dataset): start from the default
-    return st.selectbox(label, options, key=key, format_func=lambda e: "— none —" if e is None else e.label)
+    return st.selectbox(label, options, key=key, format_func=_option_label)
+
+
+def _option_label(option) -> str:
+    if option is None:
+        return "— none —"
+    return "All models (Table 1)" if option == ALL_MODELS else option.label
 
 
 def frame(image: np.ndarray, caption: str | None = None, scale: int = 4) -> None:

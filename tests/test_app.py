@@ -45,6 +45,28 @@ def test_interpolate_opens_first_and_alpha_changes_the_mix():
     assert len([b for b in app.get("download_button")]) == 2  # PNG and GIF
 
 
+TABLE_1_LINEUP = ["lines-baseline", "lines-dropout", "lines-denoising", "lines-vae", "lines-aae", "lines-vqvae",
+                  "lines-acai"]
+
+
+def test_all_models_view_stacks_one_strip_per_table_1_kind():
+    app = AppTest.from_file(APP, default_timeout=300)
+    for name, value in {"page": "interpolate", "dataset": "lines", "model": "lines-acai", "compare": "all"}.items():
+        app.query_params[name] = value
+    app.run()
+    assert not app.exception and not app.warning, [e.value for e in app.exception]
+    assert app.selectbox(key="interp_compare/lines").value == "all"
+    titles = [text.value for text in app.markdown if "Mean Distance" in text.value]
+    assert [title.split("**")[1] for title in titles] == TABLE_1_LINEUP  # the paper's order, seven strips
+    assert all("× 10⁻³ · Smoothness" in title for title in titles)
+    strips = [image for image in app.get("image") if image.proto.imgs[0].caption.startswith("t=0.00")]
+    assert len(strips) == len(TABLE_1_LINEUP) + 1  # and the pixel cross-fade
+    app.toggle(key="play").set_value(True).run()  # Play alpha: every model in step, in one player
+    assert not app.exception
+    compare = app.query_params["compare"]
+    assert (compare if isinstance(compare, str) else compare[-1]) == "all"  # the address says so
+
+
 def test_random_pair_and_gallery_pick_change_the_endpoints():
     app = start()
     dataset = app.selectbox(key="interp_dataset").value
@@ -72,6 +94,25 @@ def test_train_step_advances_and_lambda_takes_effect_without_retrace():
     assert any(caption.value.startswith("Trains on CPU (") for caption in app.caption)  # no GPU here
     (csv_button,) = [b for b in app.get("download_button") if "loss history" in b.proto.label]
     assert not csv_button.proto.disabled
+
+
+def test_train_page_trains_any_model_with_its_own_settings():
+    app = start("app_pages/train.py")
+    app.selectbox(key="train_dataset").set_value("lines").run()
+    assert {"acai", "vae", "aae", "vqvae", "vqvae-published"} <= set(app.selectbox(key="train_model/conv").options)
+    app.selectbox(key="train_model/conv").set_value("vqvae").run()
+    assert not app.slider  or "train_lam" not in [s.key for s in app.slider]  # lambda and gamma are ACAI's
+    app.number_input(key="train_setting/vqvae/codebook_bits").set_value(6).run()  # its own settings
+    app.number_input(key="train_setting/vqvae/restart_after").set_value(2).run()
+    for _ in range(3):
+        app.button(key="train_step").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    trainer = app.session_state["acai"].training.live.target.trainer
+    assert trainer.config.model == "vqvae" and trainer.step == 3
+    assert trainer.config.model_settings.codebook_bits == 6 and trainer.config.model_settings.restart_after == 2
+    assert {m.label for m in app.metric} >= {"step", "reconstruction", "commitment", "codes used"}
+    spec = app.get("plotly_chart")[0].proto.spec
+    assert '"name":"commitment"' in spec and '"name":"critic_alpha"' not in spec
 
 
 def test_broken_pretrained_model_shows_its_message(monkeypatch, tmp_path):
@@ -124,9 +165,15 @@ def test_evaluate_measures_beside_the_paper(monkeypatch, tmp_path):
     app.selectbox(key="eval_dataset").set_value("lines").run()
     app.button(key="eval_run").click().run()
     assert not app.exception
-    table = app.dataframe[0].value
-    assert {"measured mean_distance", "paper mean_distance", "measured linear_probe"} <= set(table.columns)
-    assert (table["measured mean_distance"] > 0).all() and len(table) == 2
+    table = app.table[0].value.set_index("Model")
+    assert list(table.index) == ["lines-baseline", "lines-acai"]  # the paper's row order
+    assert table.loc["lines-acai", "Mean Distance × 10⁻³ (paper)"] == "0.24"
+    assert table.loc["lines-baseline", "Smoothness (paper)"] == "0.44"
+    assert (table["Mean Distance × 10⁻³"].astype(float) > 0).all()
+    assert not (table == "None").any().any() and "nan" not in table.to_string().lower()
+    assert any("Measured here (quick samples): lines-acai, lines-baseline" in c.value for c in app.caption)
+    chart = app.get("plotly_chart")[0].proto.spec  # ours as bars, the paper's as markers, per model
+    assert '"type":"bar"' in chart and '"symbol":"diamond"' in chart and "lines-baseline" in chart
 
 
 def test_latent_space_draws_the_scatter():

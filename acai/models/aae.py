@@ -15,7 +15,7 @@ class AAE(Model):
     name = "aae"
     title = "AAE"
     summary = "adversarial autoencoder: a discriminator pushes the codes towards N(0, 1)"
-    table_rows = (TableRow("aae", "AAE", 4, 3.26, 0.17),)
+    table_rows = (TableRow("aae", "AAE", 4, 3.26, 0.14, 0.19, 0.02),)
     players = ("autoencoder", "discriminator", "probe")
     loss_names = ("reconstruction", "fooling", "discriminator_codes", "discriminator_prior", "probe",
                   "probe_accuracy")

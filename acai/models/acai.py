@@ -71,7 +71,8 @@ class ACAI(Model):
     title = "ACAI"
     summary = "ACAI: the autoencoder and a critic that estimates alpha from decoded mixes (lambda 0: plain autoencoder)"
     aliases = {"ae": {"lam": 0.0}}  # the plain autoencoder
-    table_rows = (TableRow("baseline", "plain autoencoder", 0, 6.88, 0.44), TableRow("acai", "ACAI", 6, 0.24, 0.10))
+    table_rows = (TableRow("baseline", "plain autoencoder", 0, 6.88, 0.44, 0.21, 0.04),
+                  TableRow("acai", "ACAI", 6, 0.24, 0.10, 0.01, 0.01))
     players = ("autoencoder", "critic", "probe")
     loss_names = ("reconstruction", "adversarial", "critic_alpha", "critic_real", "probe", "probe_accuracy")
     has_critic = True

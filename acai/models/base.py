@@ -53,25 +53,31 @@ class NoSettings:
 
 @dataclasses.dataclass(frozen=True)
 class TableRow:
-    """One row of the paper's Table 1 (lines: Mean Distance x 10^-3 and Smoothness), in the paper's order."""
+    """One row of the paper's Table 1 (lines: Mean Distance x 10^-3 and Smoothness, each with the spread the
+    paper gives after ±), in the paper's order. The figures are as recalled for this project and not yet
+    checked against the paper's text (docs/RESULTS.md, "The paper's Table 1")."""
 
     kind: str  # Config.kind of the models it describes
     title: str  # e.g. "plain autoencoder", "VAE"
     position: int  # the row's place in the paper's table, from 0
     mean_distance: float  # x 10^-3
     smoothness: float
+    mean_distance_spread: float = float("nan")
+    smoothness_spread: float = float("nan")
 
 
 @dataclasses.dataclass
 class Batch:
     """What one step of a model sees (on one replica): the images and labels, `draw` for random numbers keyed
-    by (seed, replica, step), and the live knobs lambda and gamma (variables; only ACAI reads them)."""
+    by (seed, replica, step), the live knobs lambda and gamma (variables; only ACAI reads them) and the number
+    of steps taken before this one (an int64 tensor; the AAE's warm-up reads it)."""
 
     images: Any
     labels: Any
     draw: Draw
     lam: Any
     gamma: Any
+    step: Any = 0
 
 
 @dataclasses.dataclass
@@ -93,6 +99,9 @@ class Model:
     Settings: ClassVar[type] = NoSettings
     table_rows: ClassVar[tuple[TableRow, ...]] = ()
     aliases: ClassVar[dict[str, dict[str, Any]]] = {}  # other names for this model with some Config changes
+    # Settings added after checkpoints of the model were saved, with the values that reproduce what those
+    # checkpoints did (Config.from_dict fills them in when a stored config lacks them).
+    earlier_settings: ClassVar[dict[str, Any]] = {}
     players: ClassVar[tuple[str, ...]] = ("autoencoder", "probe")
     monitors: ClassVar[tuple[str, ...]] = ("probe",)  # players whose non-finite gradient does not stop training
     loss_names: ClassVar[tuple[str, ...]] = ("reconstruction", "probe", "probe_accuracy")

@@ -23,7 +23,7 @@ class Denoising(Model):
     title = "denoising"
     summary = "denoising autoencoder: reconstructs the clean image from a noisy one"
     Settings = DenoisingSettings
-    table_rows = (TableRow("denoising", "denoising", 2, 4.21, 0.66),)
+    table_rows = (TableRow("denoising", "denoising", 2, 4.21, 0.66, 0.32, 0.02),)
 
     @classmethod
     def describe(cls, config, card=None) -> str:

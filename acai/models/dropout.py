@@ -22,7 +22,7 @@ class Dropout(Model):
     title = "dropout"
     summary = "dropout autoencoder: latent units dropped (kept ones scaled by 1/p) before decoding"
     Settings = DropoutSettings
-    table_rows = (TableRow("dropout", "dropout", 1, 2.85, 0.24),)
+    table_rows = (TableRow("dropout", "dropout", 1, 2.85, 0.74, 0.54, 0.02),)
 
     @classmethod
     def describe(cls, config, card=None) -> str:
