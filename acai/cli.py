@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     race.add_argument("--out", type=Path, required=True, help="DIR: the two models go to DIR/acai and DIR/baseline")
     race.add_argument("--lam", "--lambda", dest="lam", type=float, help="ACAI's lambda (default: the preset's)")
     race.add_argument("--seed", type=int, help="random seed of both sides")
+    race.add_argument("--against", choices=[name for name in models.names() if not models.get(name).has_critic],
+                      help="race another autoencoder of Table 1 (its authors' settings; DIR/baseline holds it) "
+                           "instead of ACAI at lambda 0; the two share the networks they have alike")
     race.add_argument("--eval-every", type=_positive_int, help="steps between evaluations (default: the preset's)")
     race.add_argument("--data-dir")
 
@@ -432,8 +435,15 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except CheckpointError as error:
         parser.error(str(error))
     print(f"{machine_description()}; float32 matmul {matmul_rate() / 1e9:.0f} GFLOP/s", flush=True)
-    race = racing.Race(config, dataset, eval_every=args.eval_every or racing.eval_every_for(args.preset))
-    print(f"race {args.preset}: ACAI (lambda {config.lam:g}) against lambda 0, {config.dataset}, "
+    opponent = None
+    if args.against:
+        opponent = models.model_config(config, args.against).replace(learning_rate=config.learning_rate,
+                                                                      batch_size=config.batch_size)
+    race = racing.Race(config, dataset, opponent=opponent,
+                       eval_every=args.eval_every or racing.eval_every_for(args.preset))
+    against = (f"the {models.get(args.against).title} (shared start: {', '.join(race.shared) or 'none'})"
+               if args.against else "lambda 0")
+    print(f"race {args.preset}: ACAI (lambda {config.lam:g}) against {against}, {config.dataset}, "
           f"{config.architecture}, latent {config.latent_size}, lr {config.learning_rate:g}, batch "
           f"{config.batch_size}, for {args.seconds:g} s", flush=True)
     print(race_table_header(race.metric), flush=True)

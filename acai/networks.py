@@ -278,6 +278,22 @@ class ACAINetworks(keras.Model):
         twin.set_weights(self.get_weights())
         return twin
 
+    def part_names(self) -> tuple[str, ...]:
+        """The names of its networks (the attributes that are Keras models), e.g. encoder, decoder, probe."""
+        return tuple(name for name, value in vars(self).items()
+                     if isinstance(value, keras.Model) and not name.startswith("_"))
+
+    def take_alike(self, other: ACAINetworks) -> tuple[str, ...]:
+        """Copy the weights of every network that `other` has alike (same name, same weight shapes): a race
+        between two kinds of model starts them from the same encoder where they share one. Returns the names."""
+        taken = []
+        for name in self.part_names():
+            mine, theirs = getattr(self, name), getattr(other, name, None)
+            if isinstance(theirs, keras.Model) and [w.shape for w in mine.weights] == [w.shape for w in theirs.weights]:
+                mine.set_weights(theirs.get_weights())
+                taken.append(name)
+        return tuple(taken)
+
     def call(self, images):
         """Reconstruction of a batch (N, 32, 32, C)."""
         return self.decoder(self.encoder(images))

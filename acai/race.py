@@ -1,9 +1,12 @@
-"""A race: ACAI against the same model without the critic's pull (lambda = 0), trained in lockstep.
+"""A race: ACAI against the same model without the critic's pull (lambda = 0), or against another autoencoder
+of Table 1, trained in lockstep.
 
-Both sides start from identical weights (encoder, decoder, critic and probe), see identical batches
-and identical alphas (both are addressed by step and seed), and advance by the same number of steps
-in every call; so the only difference between them is the regulariser. Each side is an ordinary
-TrainingRun of `acai.driver`, evaluated by the same rule, and saved as an ordinary checkpoint.
+Both sides see identical batches and identical alphas (both are addressed by step and seed) and advance by
+the same number of steps in every call. Against lambda 0 they start from identical weights (encoder, decoder,
+critic and probe), so the only difference between them is the regulariser; against another model they share
+every network the two have alike (the same name and weight shapes: the encoder, decoder and probe of most;
+`Race.shared` lists them). Each side is an ordinary TrainingRun of `acai.driver`, evaluated by the same rule,
+and saved as an ordinary checkpoint.
 """
 
 from __future__ import annotations
@@ -50,15 +53,24 @@ class Standing:
 class Race:
     """Two TrainingRuns in lockstep: `acai` (config.lam) and `baseline` (baseline_lam, default 0)."""
 
-    def __init__(self, config: Config, dataset: Dataset, *, baseline_lam: float = 0.0, eval_every: int = 50,
-                 evaluator: Evaluator | None = None, parallel: bool = True):
+    def __init__(self, config: Config, dataset: Dataset, *, baseline_lam: float = 0.0, opponent: Config | None = None,
+                 eval_every: int = 50, evaluator: Evaluator | None = None, parallel: bool = True):
         """Args:
+            opponent: the second side's config (another model of the same dataset); default: `config` at
+                `baseline_lam`.
             parallel: advance the two sides in two threads at once. TensorFlow releases the GIL while
                 it computes, and one small model leaves cores idle between its ops, so two at once
                 fill them (measured in bench/race.py).
         """
         acai = Trainer(config, dataset)
-        baseline = Trainer(config.replace(lam=baseline_lam), dataset, networks=acai.networks.copy())
+        if opponent is None:
+            baseline = Trainer(config.replace(lam=baseline_lam), dataset, networks=acai.networks.copy())
+            self.shared = acai.networks.part_names()
+        else:
+            if opponent.dataset != config.dataset or opponent.batch_size != config.batch_size:
+                raise ValueError("both sides of a race train on the same dataset with the same batch size")
+            baseline = Trainer(opponent, dataset)
+            self.shared = baseline.networks.take_alike(acai.networks)
         self.runs = {
             "acai": TrainingRun(acai, eval_every=eval_every, evaluator=evaluator),
             "baseline": TrainingRun(baseline, eval_every=eval_every, evaluator=evaluator),

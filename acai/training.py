@@ -108,9 +108,11 @@ class RunReport:
                          self.diverged or later.diverged, self.stopped or later.stopped)
 
 
-def make_adam(config: Config) -> keras.optimizers.Adam:
-    """Adam with the authors' TF1 defaults: beta (0.9, 0.999), epsilon 1e-8."""
-    return keras.optimizers.Adam(config.learning_rate, beta_1=0.9, beta_2=0.999, epsilon=ADAM_EPSILON)
+def make_adam(config: Config, learning_rate: float | None = None) -> keras.optimizers.Adam:
+    """Adam with the authors' TF1 defaults: beta (0.9, 0.999), epsilon 1e-8; the config's learning rate unless
+    the player has its own (the AAE's discriminator)."""
+    return keras.optimizers.Adam(learning_rate or config.learning_rate, beta_1=0.9, beta_2=0.999,
+                                 epsilon=ADAM_EPSILON)
 
 
 class Trainer:
@@ -142,7 +144,8 @@ class Trainer:
         with self.strategy.scope():
             self.networks = networks or ACAINetworks(config, dataset.num_classes, seed=config.seed)
             self.model.build(self.networks)
-            self.optimizers = [make_adam(config) for _ in self.model.players]  # one Adam per player, in order
+            # One Adam per player, in order.
+            self.optimizers = [make_adam(config, self.model.learning_rate(player)) for player in self.model.players]
             variables = self.model.variables(self.networks)
             self.player_variables = [variables[player] for player in self.model.players]
             for optimizer, player_variables in self._optimizer_pairs():

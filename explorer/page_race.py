@@ -1,7 +1,9 @@
-"""Race: ACAI against the plain autoencoder, trained side by side in this browser session.
+"""Race: ACAI against the plain autoencoder (or another autoencoder of Table 1), trained side by side in this
+browser session.
 
-Both models start from identical weights and see identical batches and alphas (acai.race); the only
-difference is lambda. Training runs in a background thread (explorer.live); this page draws it."""
+Both models see identical batches and alphas (acai.race); against the plain autoencoder they start from
+identical weights and the only difference is lambda. Training runs in a background thread (explorer.live);
+this page draws it."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ import math
 import numpy as np
 import streamlit as st
 
-from acai import interpolation
+from acai import interpolation, models
 from acai.config import PRESETS
 from acai.race import SEPARATION_RATIO, Race, eval_every_for
 from explorer import charts, resources, session, widgets
@@ -24,7 +26,26 @@ NUMBERS_SECONDS = 1.0
 PICTURES_SECONDS = 4.0
 PAIRS = 2  # interpolation pairs shown for both models
 FRAMES = 8
-SIDE_LABELS = {"acai": "ACAI", "baseline": "Plain autoencoder"}
+OPPONENT_DEFAULT = "ae"  # the plain autoencoder: ACAI at lambda 0
+
+
+def opponents() -> list[str]:
+    """What ACAI can race: the plain autoencoder and every other registered model."""
+    return [OPPONENT_DEFAULT] + [name for name in models.names() if not models.get(name).has_critic]
+
+
+def opponent_label(name: str) -> str:
+    return "Plain autoencoder" if name == OPPONENT_DEFAULT else models.get(name).title
+
+
+def side_label(side: str, opponent: str) -> str:
+    return "ACAI" if side == "acai" else opponent_label(opponent)
+
+
+def race_label(race: Race, side: str) -> str:
+    """A running race's side, named by what it trains."""
+    config = race.trainer(side).config
+    return side_label(side, OPPONENT_DEFAULT if config.has_critic else config.model)
 
 EXPLANATION = """
 Both models start from the same weights and see the same batches and the same mixing coefficients; the
@@ -46,25 +67,30 @@ def _preset_label(name: str) -> str:
     return f"{name} ({kind}; {resources.DATASET_LABELS[config.dataset]}, {config.architecture})"
 
 
-def _new_race(preset: str) -> LiveRun | None:
+def _new_race(preset: str, opponent: str) -> LiveRun | None:
     config = PRESETS[preset]
     data, problem = resources.available_dataset(config.dataset)
     if problem:
         st.warning(f"{problem.reason} Race the lines preset instead.")
         return None
-    return LiveRun(Race(config, data, eval_every=eval_every_for(preset)))
+    other = None if opponent == OPPONENT_DEFAULT else models.model_config(config, opponent).replace(
+        learning_rate=config.learning_rate, batch_size=config.batch_size)
+    if other is not None and config.architecture not in models.get(opponent).architectures:
+        st.warning(f"The {opponent_label(opponent)} has no {config.architecture} network: pick a conv preset.")
+        return None
+    return LiveRun(Race(config, data, opponent=other, eval_every=eval_every_for(preset)))
 
 
-def _regularisers(live: LiveRun | None) -> dict[str, tuple[float, float]]:
-    """lambda and gamma of each side (side -> (lambda, gamma)); they apply at the next step of a race."""
+def _regularisers(live: LiveRun | None, opponent: str) -> dict[str, tuple[float, float]]:
+    """lambda and gamma of each side that has a critic (side -> (lambda, gamma)); they apply at the next step."""
+    sides = ("acai", "baseline") if opponent == OPPONENT_DEFAULT else ("acai",)
     columns = st.columns(4)
     settings = {}
-    for offset, side in enumerate(("acai", "baseline")):
+    for offset, side in enumerate(sides):
         default = 0.5 if side == "acai" else 0.0
-        lam = columns[2 * offset].slider(f"{SIDE_LABELS[side]}: lambda", 0.0, 2.0, default, 0.05,
-                                         key=f"race_lam_{side}")
-        gamma = columns[2 * offset + 1].slider(f"{SIDE_LABELS[side]}: gamma", 0.0, 1.0, 0.2, 0.05,
-                                               key=f"race_gamma_{side}")
+        label = side_label(side, opponent)
+        lam = columns[2 * offset].slider(f"{label}: lambda", 0.0, 2.0, default, 0.05, key=f"race_lam_{side}")
+        gamma = columns[2 * offset + 1].slider(f"{label}: gamma", 0.0, 1.0, 0.2, 0.05, key=f"race_gamma_{side}")
         settings[side] = (lam, gamma)
     if live is not None:
         _apply(live, settings)
@@ -73,7 +99,8 @@ def _regularisers(live: LiveRun | None) -> dict[str, tuple[float, float]]:
 
 def _apply(live: LiveRun, settings: dict[str, tuple[float, float]]) -> None:
     for side, (lam, gamma) in settings.items():  # variables: no retrace, the other side is untouched
-        live.target.trainer(side).set_regularization(lam, gamma)
+        if live.target.trainer(side).config.has_critic:
+            live.target.trainer(side).set_regularization(lam, gamma)
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -93,8 +120,9 @@ def _headline(race: Race, live: LiveRun) -> None:
     big, facts = st.columns([2, 3])
     with big:
         text = "—" if math.isnan(ratio) else f"{ratio:.1f}×"
+        other = race_label(race, "baseline")
         st.markdown(f"<div style='font-size:3.2rem;font-weight:700;line-height:1.1' data-testid='race-ratio'>"
-                    f"{text}</div><div>the plain autoencoder's {label} over ACAI's "
+                    f"{text}</div><div>the {other[0].lower() + other[1:]}'s {label} over ACAI's "
                     f"(above 1: ACAI's in-between frames look more real)</div>", unsafe_allow_html=True)
     with facts:
         columns = st.columns(3)
@@ -123,10 +151,13 @@ def _pictures(live: LiveRun | None) -> None:
     st.markdown(f"**The same interpolations, decoded by both models** at step {step:,}; under each frame the "
                 "critic's estimate of alpha (0: looks real)")
     for side in ("acai", "baseline"):
-        st.markdown(f"*{SIDE_LABELS[side]}* (lambda {race.trainer(side).config.lam:g})")
+        config = race.trainer(side).config
+        st.markdown(f"*{race_label(race, side)}* " + (f"(lambda {config.lam:g})" if config.has_critic
+                                                     else f"({models.get(config.model).describe(config)})"))
         with st.container():  # one full-width row per pair: frames large enough to see from a distance
-            for strip in strips[side]:
-                widgets.frames_row(strip.frames, [f"{value:.2f}" for value in strip.critic], scale=3)
+            for strip in strips[side]:  # the critic's estimate under each frame (a model without one: none)
+                widgets.frames_row(strip.frames, [f"{value:.2f}" for value in strip.critic] if config.has_critic
+                                   else None, scale=3)
     if race.standings:
         x = st.segmented_control("x axis", ["seconds", "step"], default="seconds", key="race_x") or "seconds"
         st.plotly_chart(charts.race_figure(race.standings, race.metric, x=x), key="race_chart")
@@ -135,34 +166,45 @@ def _pictures(live: LiveRun | None) -> None:
         trainer = race.trainer(side)
         with column:
             st.plotly_chart(charts.loss_figure(trainer.history.as_array(), trainer.history.columns,
-                                               f"{SIDE_LABELS[side]}: losses"), key=f"race_loss_{side}")
+                                               f"{race_label(race, side)}: losses"), key=f"race_loss_{side}")
 
 
-def _save(live: LiveRun | None) -> None:
+def _save(live: LiveRun | None, opponent: str) -> None:
     columns = st.columns(2)
     for column, side in zip(columns, ("acai", "baseline")):
-        if column.button(f"Save {SIDE_LABELS[side]} to my models", key=f"race_save_{side}", disabled=live is None):
+        label = race_label(live.target, side) if live is not None else side_label(side, opponent)
+        if column.button(f"Save {label} to my models", key=f"race_save_{side}", disabled=live is None):
             trainer = live.target.trainer(side)
             entry = session.add_session_model(f"race-{side}", trainer.config, trainer.networks.copy())
             column.success(f"Saved {entry.label} at step {trainer.step}; pick it on the Interpolate page.")
         history = live.target.trainer(side).history if live is not None else None
-        column.download_button(f"Download {SIDE_LABELS[side]}'s loss history (.csv)",
+        column.download_button(f"Download {label}'s loss history (.csv)",
                                history.to_csv if history is not None else "", f"race_{side}_losses.csv",
                                mime="text/csv", key=f"race_losses_{side}", disabled=history is None)
 
 
 def render() -> None:
     st.title("Race")
-    st.caption("ACAI against the plain autoencoder, trained side by side from the same start: watch the "
-               "critic make the in-between frames look real.")
+    st.caption("ACAI against the plain autoencoder (or another autoencoder of the paper's Table 1), trained side "
+               "by side from the same start: watch the critic make the in-between frames look real.")
     widgets.keep_images_bright()
     visitor = session.current()
-    preset = st.selectbox("Preset", RACE_PRESETS, key="race_preset", format_func=_preset_label)
-    settings = _regularisers(visitor.race.live)
-    widgets.run_controls(visitor.race, "race", lambda: _new_race(preset), lambda live: _apply(live, settings))
+    left, right = st.columns(2)
+    preset = left.selectbox("Preset", RACE_PRESETS, key="race_preset", format_func=_preset_label)
+    opponent = right.selectbox("Against", opponents(), key="race_opponent", format_func=opponent_label,
+                               help="The plain autoencoder starts from ACAI's very weights (lambda is the only "
+                                    "difference); another model shares the networks it has alike")
+    settings = _regularisers(visitor.race.live, opponent)
+    widgets.run_controls(visitor.race, "race", lambda: _new_race(preset, opponent),
+                         lambda live: _apply(live, settings))
+    live = visitor.race.live
+    if live is not None and live.target.trainer("baseline").config.model != "acai":
+        race = live.target
+        st.caption(f"Against the {race_label(race, 'baseline')}: the same batches; shared start: "
+                   + (", ".join(race.shared) or "none (its networks differ in shape)") + ".")
     st.caption(f"Trains on {resources.compute_device()}.")
     widgets.live_fragments(visitor.race, _numbers, _pictures, NUMBERS_SECONDS, PICTURES_SECONDS)
-    _save(visitor.race.live)
+    _save(visitor.race.live, opponent)
     session.say_evicted()
     with st.expander("What the numbers mean", expanded=False):
         st.markdown(EXPLANATION)

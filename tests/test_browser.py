@@ -327,3 +327,43 @@ def test_a_person_sets_a_vae_strip_beside_acai(server, browser):
     page.screenshot(path=SHOTS / "12-vqvae.png", full_page=True)
     assert page.locator("[data-testid='stException']").count() == 0
     context.close()
+
+
+def test_a_presenter_shows_all_models_at_once(server, browser):
+    """compare=all: every kind of Table 1 on one pair, stacked in the paper's order, playing in step; and the same
+    in presentation mode at projector size."""
+    if not (ROOT / "pretrained" / "lines-vqvae" / "config.json").exists():
+        pytest.skip("the Table 1 lines models are not in pretrained/")
+    context = browser.new_context(viewport={"width": 1280, "height": 1000})
+    page = context.new_page()
+    view = "/?page=interpolate&dataset=lines&model=lines-acai&compare=all&a=test:3&b=test:8"
+    page.goto(server + view)
+    page.get_by_text("lines-acai at alpha 0.50").first.wait_for(timeout=120_000)
+    labels = page.locator(".st-key-strips [data-testid='stMarkdownContainer'] strong")
+    labels.nth(7).wait_for(timeout=120_000)  # seven models and the pixel cross-fade
+    _wait_idle(page)
+    names = [label.inner_text() for label in labels.all()]
+    assert names[:7] == ["lines-baseline", "lines-dropout", "lines-denoising", "lines-vae", "lines-aae",
+                         "lines-vqvae", "lines-acai"], names
+    assert page.get_by_text(re.compile(r"Mean Distance [\d.]+ × 10⁻³ · Smoothness")).count() == 7
+    assert "compare=all" in page.url
+    page.screenshot(path=SHOTS / "13-all-models.png", full_page=True)
+    page.get_by_text("Play alpha").click()
+    page.locator(".acai-player canvas").nth(6).wait_for(timeout=60_000)
+    _wait_idle(page)
+    assert page.locator(".acai-player canvas").count() == 7  # all in one player, in step
+    drawn = _drawn(page)
+    page.wait_for_timeout(1500)
+    assert _drawn(page) > drawn
+    page.screenshot(path=SHOTS / "14-all-models-playing.png")
+    context.close()
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    page.goto(server + view + "&present=1")
+    page.get_by_text("lines-acai at alpha 0.50").first.wait_for(timeout=120_000)
+    page.locator(".st-key-strips [data-testid='stMarkdownContainer'] strong").nth(7).wait_for(timeout=120_000)
+    _wait_idle(page)
+    page.screenshot(path=SHOTS / "15-all-models-presenting-1280x720.png")
+    assert page.locator("[data-testid='stException']").count() == 0
+    context.close()

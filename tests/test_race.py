@@ -26,6 +26,22 @@ def test_sides_start_equal_see_the_same_data_and_differ_only_by_lambda(tiny_conf
     np.testing.assert_allclose(acai.history.as_array(), baseline.history.as_array(), rtol=1e-6)
 
 
+def test_a_race_against_the_vae_shares_what_the_two_have_alike(tiny_config, lines_dataset):
+    from acai.models import model_config
+
+    race = Race(tiny_config, lines_dataset, opponent=model_config(tiny_config, "vae"), eval_every=0)
+    acai, vae = race.trainer("acai"), race.trainer("baseline")
+    assert vae.config.model == "vae" and "decoder" in race.shared and "critic" not in race.shared
+    for name in race.shared:
+        for x, y in zip(getattr(acai.networks, name).get_weights(), getattr(vae.networks, name).get_weights()):
+            np.testing.assert_array_equal(x, y)
+    np.testing.assert_array_equal(acai.sampler.batch(3)[0], vae.sampler.batch(3)[0])  # the same batches
+    race.advance(2)
+    assert acai.step == vae.step == 2 and "kl" in " ".join(vae.history.columns)
+    with pytest.raises(ValueError, match="same dataset"):
+        Race(tiny_config, lines_dataset, opponent=model_config(tiny_config, "vae").replace(batch_size=16))
+
+
 def test_changing_one_sides_lambda_leaves_the_other_alone(tiny_config, lines_dataset):
     race = Race(tiny_config, lines_dataset, eval_every=0)
     race.trainer("baseline").set_regularization(lam=0.3, gamma=0.6)

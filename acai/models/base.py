@@ -166,6 +166,10 @@ class Model:
     def forward(self, networks, batch: Batch) -> Step:
         raise NotImplementedError
 
+    def learning_rate(self, player: str) -> float | None:
+        """The learning rate of a player's Adam when it is not the config's (None: the config's)."""
+        return None
+
     def state(self) -> dict[str, Any]:
         """Variables that a resume needs beside the networks and optimizers (saved with the optimizer state)."""
         return {}
