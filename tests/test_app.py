@@ -99,7 +99,8 @@ def test_train_step_advances_and_lambda_takes_effect_without_retrace():
 def test_train_page_trains_any_model_with_its_own_settings():
     app = start("app_pages/train.py")
     app.selectbox(key="train_dataset").set_value("lines").run()
-    assert {"acai", "vae", "aae", "vqvae", "vqvae-published"} <= set(app.selectbox(key="train_model/conv").options)
+    options = set(app.selectbox(key="train_model/conv").options)  # as shown
+    assert {"ACAI", "plain autoencoder (ACAI at lambda 0)", "VAE", "AAE", "VQ-VAE", "VQ-VAE: vqvae-published"} <= options
     app.selectbox(key="train_model/conv").set_value("vqvae").run()
     assert not app.slider  or "train_lam" not in [s.key for s in app.slider]  # lambda and gamma are ACAI's
     app.number_input(key="train_setting/vqvae/codebook_bits").set_value(6).run()  # its own settings
@@ -214,6 +215,21 @@ def test_race_controls_step_both_models_and_each_lambda_is_its_own():
     assert [entry.label for entry, _ in app.session_state["acai"].models.values()] == ["race-acai (this session)"]
     app.button(key="race_reset").click().run()
     assert app.session_state["acai"].race.live is None and not app.exception
+
+
+def test_race_acai_against_the_vae():
+    app = start("app_pages/race.py")
+    app.selectbox(key="race_preset").set_value("demo-lines").run()
+    assert "VQ-VAE" in app.selectbox(key="race_opponent").options
+    app.selectbox(key="race_opponent").set_value("vae").run()
+    assert "race_lam_baseline" not in [slider.key for slider in app.slider]  # the VAE has no lambda
+    app.button(key="race_step").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    race = app.session_state["acai"].race.live.target
+    assert race.trainer("baseline").config.model == "vae" and race.trainer("baseline").step == 1
+    assert any("Against the VAE: the same batches; shared start: decoder" in c.value for c in app.caption)
+    assert any(text.value.startswith("*VAE* (VAE, KL weight") for text in app.markdown)
+    assert any("VAE: losses" in chart.proto.spec for chart in app.get("plotly_chart"))
 
 
 def test_race_start_trains_in_the_background_and_pause_stops_it():
