@@ -165,6 +165,17 @@ def lineup_rest(main, other) -> list:
     return [entry for entry in lineup(session.entries_for(main.config.dataset), main) if entry != main]
 
 
+def _mix_caption(entry, alpha: float, critic: float) -> str:
+    return f"{entry.label} at alpha {alpha:.2f}" + ("" if np.isnan(critic) else f" · critic {critic:.3f}")
+
+
+def _play(shown, first, second, method: str, seconds: float, size: int) -> None:
+    """Play alpha for every model of `shown`, in step, in the browser."""
+    rows = [(entry.label, *compute.strip(entry.key, session.networks_for(entry), first, second, player.FRAMES,
+                                         method)) for entry in shown]
+    player.alpha_player(rows, np.linspace(0, 1, player.FRAMES), seconds, size, key="alpha_player")
+
+
 @st.fragment
 def _mix(main, other, first, second, method: str, present: bool, view: dict) -> None:
     """The alpha slider and the big mix (or the player): moving alpha reruns only this, not the page.
@@ -178,18 +189,25 @@ def _mix(main, other, first, second, method: str, present: bool, view: dict) -> 
                             help="Sweep A → B → A in the browser, smoothly, with no round trip to the server")
         if playing:
             seconds = st.slider("Seconds from A to B", 1.0, 8.0, 2.5, 0.5, key="play_seconds")
+    everyone = other == widgets.ALL_MODELS
+    shown = [main] + ([] if other is None else lineup_rest(main, other))
     with mix_column:
         networks = session.networks_for(main)  # on a cache miss, behind a spinner
-        if playing:
-            shown = [main] + ([] if other is None else lineup_rest(main, other))
-            rows = [(entry.label, *compute.strip(entry.key, session.networks_for(entry), first, second,
-                                                 player.FRAMES, method)) for entry in shown]
-            player.alpha_player(rows, np.linspace(0, 1, player.FRAMES), seconds, 640 if present else 420,
-                                key="alpha_player")
+        if playing and not everyone:
+            _play(shown, first, second, method, seconds, 640 if present else 420)
+        elif everyone and not playing:  # every model at this alpha: the paper's Figure 3, one column of it
+            mixes = [compute.mix(entry.key, session.networks_for(entry), first, second, alpha, method)
+                     for entry in shown]
+            widgets.frames_row(np.stack([frame for frame, _ in mixes]),
+                               [_mix_caption(entry, alpha, critic) for entry, (_, critic) in zip(shown, mixes)],
+                               scale=5 if present else 4)
+        elif everyone:
+            st.caption("Every model plays below, in step.")
         else:
             frame, critic = compute.mix(main.key, networks, first, second, alpha, method)
-            estimate = "" if np.isnan(critic) else f" · critic {critic:.3f}"
-            widgets.frame(frame, f"{main.label} at alpha {alpha:.2f}{estimate}", scale=8)
+            widgets.frame(frame, _mix_caption(main, alpha, critic), scale=8)
+    if playing and everyone:  # the whole width: seven models in two rows
+        _play(shown, first, second, method, seconds, 260 if present else 200)
     address.publish({**view, "alpha": f"{alpha:.2f}"})
 
 

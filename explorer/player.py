@@ -29,8 +29,8 @@ _HTML = """
 
 _CSS = """
 .acai-player { font-family: var(--st-font, sans-serif); color: var(--st-text-color, #1c1b22); }
-.acai-player .rows { display: flex; flex-wrap: wrap; gap: 1rem; }
-.acai-player figure { flex: 1 1 0; min-width: 6.5rem; margin: 0; text-align: center; }
+.acai-player .rows { display: grid; gap: 1rem; }
+.acai-player figure { margin: 0; text-align: center; }
 .acai-player canvas { width: 100%; max-width: var(--size); image-rendering: pixelated; background: #000;
                       border-radius: 0.25rem; }
 .acai-player figcaption { font-size: 0.95em; margin-top: 0.25rem; }
@@ -53,6 +53,9 @@ export default function(component) {
   if (root._stop) root._stop();
   root.style.setProperty("--size", data.size + "px");
   rowsBox.replaceChildren();
+  // Side by side up to four; more (all seven models of Table 1) in two rows.
+  const across = data.rows.length <= 4 ? data.rows.length : Math.ceil(data.rows.length / 2);
+  rowsBox.style.gridTemplateColumns = `repeat(${across}, minmax(0, ${data.size}px))`;
   const rows = data.rows.map((row) => {
     const figure = document.createElement("figure");
     const canvas = document.createElement("canvas");

@@ -164,6 +164,32 @@ def test_vq_vae_codes_depend_on_the_image_and_the_authors_averages_collapse(line
 
 
 @pytest.mark.slow
+def test_aae_warms_up_on_reconstruction_alone_then_weighs_the_adversary(lines_dataset):
+    """Before `warmup` steps the autoencoder learns exactly as with no adversary's term; from then on, with it."""
+    def autoencoder_after(steps, **settings):
+        trainer = Trainer(tiny("aae").replace(settings=settings), lines_dataset)
+        trainer.run(steps)
+        return [variable.numpy() for variable in trainer.networks.autoencoder_variables]
+
+    warming = autoencoder_after(3, warmup=3, fooling_weight=0.5)
+    for a, b in zip(warming, autoencoder_after(3, warmup=0, fooling_weight=0.0)):
+        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
+    after = autoencoder_after(4, warmup=3, fooling_weight=0.5)
+    assert not all(np.allclose(a, b) for a, b in zip(after, autoencoder_after(4, warmup=0, fooling_weight=0.0)))
+
+
+@pytest.mark.slow
+def test_aae_codes_stay_within_a_few_times_the_priors_scale(lines_dataset):
+    """A short tiny run of the default AAE (its warm-up shortened to fit): the codes' norm stays within 5 times
+    a prior sample's (the authors' variant reaches about 50 times on the paper's lines network by step 250)."""
+    trainer = Trainer(tiny("aae").replace(settings={"warmup": 100}), lines_dataset)
+    trainer.run(300)
+    codes = trainer.networks.encoder(lines_dataset.x_test[:64]).numpy().reshape(64, -1)
+    ratio = np.linalg.norm(codes, axis=1).mean() / np.sqrt(codes.shape[1])  # a N(0, I) sample's norm
+    assert 0.1 < ratio < 5, ratio
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("model", OTHERS)
 def test_one_training_step_of_each_on_lines(model, lines_dataset):
     config = tiny(model)
