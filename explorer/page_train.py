@@ -25,8 +25,13 @@ PICTURES_SECONDS = 5.0
 
 
 def _model_choices(architecture: str) -> list[str]:
-    """The registered models (and aliases such as the authors' VQ-VAE) that train this architecture."""
-    return [name for name in (*models.names(), *models.aliases())
+    """The registered models (and aliases such as the authors' VQ-VAE) that train this architecture: ACAI
+    first (the default), then the plain autoencoder and the others in the paper's Table 1 order."""
+    order = ["acai"] + [{"baseline": "ae"}.get(row.kind, row.kind) for row in models.table_rows()]
+    names = sorted((*models.names(), *models.aliases()),
+                   key=lambda name: (name.endswith("-published"), order.index(name) if name in order else len(order),
+                                     name))
+    return [name for name in names
             if architecture in models.get(models.aliases().get(name, (name,))[0]).architectures]
 
 
