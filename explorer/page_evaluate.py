@@ -103,7 +103,8 @@ def lines_chart(entries, measured: dict[str, dict]) -> go.Figure:
                                     name="the paper (as recalled, unverified)", showlegend=column == 1,
                                     marker=dict(symbol="diamond", size=12, color="#e07b00",
                                                 line=dict(width=1, color="#1c1b22"))), row=1, col=column)
-    figure.update_yaxes(type="log", row=1, col=1)
+    ticks = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100]
+    figure.update_yaxes(type="log", tickvals=ticks, ticktext=[f"{tick:g}" for tick in ticks], row=1, col=1)
     figure.update_layout(height=380, margin=dict(l=10, r=10, t=40, b=10), bargap=0.35,
                          legend=dict(orientation="h", y=-0.35, yanchor="top", x=0, xanchor="left"))
     return figure
