@@ -268,7 +268,7 @@ def render() -> None:
                                                and card_figures(entry) else ""))
             widgets.frames_row(entry_frames, _critic_captions(entry_critic, alphas), scale)
             rows.append(entry_frames), labels.append(entry.label)
-        frames = rows[0]
+        frames = rows[shown.index(main)]  # the chosen model's strip: the GIF's
         fade = interpolation.pixel_crossfade(first, second, alphas)
         st.markdown("**Pixel cross-fade** (for contrast: what interpolation in pixel space looks like)")
         fade_critic = interpolation.critic_alpha(networks, fade)

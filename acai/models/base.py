@@ -55,7 +55,7 @@ class NoSettings:
 class TableRow:
     """One row of the paper's Table 1 (lines: Mean Distance x 10^-3 and Smoothness, each with the spread the
     paper gives after ±), in the paper's order. The figures are as recalled for this project and not yet
-    checked against the paper's text (docs/RESULTS.md, "The paper's Table 1")."""
+    checked against the paper's text (docs/RESULTS.md, "Where the paper's figures come from")."""
 
     kind: str  # Config.kind of the models it describes
     title: str  # e.g. "plain autoencoder", "VAE"

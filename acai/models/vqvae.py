@@ -24,7 +24,7 @@ class VQVAESettings:
     codebook_bits: int = 14  # log2 of the codebook size (the authors' flag: z_log_size)
     commitment: float = 10.0  # weight of the commitment loss (the authors' flag: beta)
     code_vectors: int = 10  # discrete codes per image (the authors' flag: num_latents)
-    # Deviation from the authors' code (docs/RESULTS.md, "Why the published VQ-VAE collapses"): 1 = averages
+    # Deviation from the authors' code (docs/METHOD.md, "Why the published VQ-VAE collapses"): 1 = averages
     # that start at zero and are debiased (Sonnet's VectorQuantizerEMA); 0 = the authors' averages, whose sums
     # start at the initial codebook, so that from step 3 one code serves every vector of every image.
     debiased: int = 1
