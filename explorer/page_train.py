@@ -103,7 +103,11 @@ def _regularisers(live: LiveRun | None, config: Config) -> tuple[float, float]:
     if not config.has_critic:  # lambda and gamma are ACAI's
         return config.lam, config.gamma
     left, right = st.columns(2)
-    lam = left.slider("lambda (adversarial weight; 0 = plain autoencoder)", 0.0, 2.0, 0.5, 0.05, key="train_lam")
+    if config.is_baseline:  # the plain autoencoder: lambda stays 0 (its critic still trains, as a monitor)
+        lam = 0.0
+        left.caption("lambda 0: the plain autoencoder (pick ACAI to set lambda)")
+    else:
+        lam = left.slider("lambda (adversarial weight; 0 = plain autoencoder)", 0.0, 2.0, 0.5, 0.05, key="train_lam")
     gamma = right.slider("gamma (critic regulariser)", 0.0, 1.0, 0.2, 0.05, key="train_gamma")
     if live is not None and live.target.trainer.config.has_critic:  # a variable assignment: no retrace
         live.target.trainer.set_regularization(lam, gamma)

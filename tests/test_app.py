@@ -99,6 +99,11 @@ def test_train_step_advances_and_lambda_takes_effect_without_retrace():
 def test_train_page_trains_any_model_with_its_own_settings():
     app = start("app_pages/train.py")
     app.selectbox(key="train_dataset").set_value("lines").run()
+    app.selectbox(key="train_model/conv").set_value("ae").run()  # the plain autoencoder: lambda stays 0
+    assert "train_lam" not in [slider.key for slider in app.slider]
+    app.button(key="train_step").click().run()
+    assert app.session_state["acai"].training.live.target.trainer.config.lam == 0.0
+    app.button(key="train_reset").click().run()
     options = set(app.selectbox(key="train_model/conv").options)  # as shown
     assert {"ACAI", "plain autoencoder (ACAI at lambda 0)", "VAE", "AAE", "VQ-VAE", "VQ-VAE: vqvae-published"} <= options
     app.selectbox(key="train_model/conv").set_value("vqvae").run()
