@@ -44,21 +44,17 @@ def _measure(model_key: str, _networks, dataset_name: str, _data, quick: bool) -
     return evaluation.evaluate(_networks, _data, quick=quick)
 
 
-def _kind_order(kind: str) -> int:
-    order = [row.kind for row in models.table_rows()]
-    return order.index(kind) if kind in order else len(order)
-
-
 def results_frame(entries, measured: dict[str, dict]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The results table, one row per model in Table 1's order: the display strings, and a frame of the same
     shape marking the cells where ours beats the paper ("better") for the bold type.
 
     `measured`: model key -> metrics measured in this session; a model without them shows its card's."""
     rows, marks = [], []
-    for entry in sorted(entries, key=lambda entry: (_kind_order(entry.kind), entry.label)):
+    titles = {table_row.kind: table_row.title for table_row in models.table_rows()}
+    with_paper = {name for entry in entries for name in evaluation.paper_figures(entry.config)}
+    for entry in sorted(entries, key=lambda entry: (models.table_position(entry.kind), entry.label)):
         ours = measured.get(entry.key) or dict(entry.metrics)
         paper = evaluation.paper_figures(entry.config)
-        titles = {table_row.kind: table_row.title for table_row in models.table_rows()}
         row = {"Model": entry.label, "Kind": titles.get(entry.kind, models.get(entry.config.model).title),
                "Latent": entry.config.latent_size,
                "Steps": f"{int(ours['step']):,}" if "step" in ours else MISSING}
@@ -67,7 +63,7 @@ def results_frame(entries, measured: dict[str, dict]) -> tuple[pd.DataFrame, pd.
             value, published = ours.get(name), paper.get(name)
             row[title] = _number(value, scale, digits)
             mark[title] = "better" if _beats(value, published, higher) else ""
-            if any(name in evaluation.paper_figures(other.config) for other in entries):
+            if name in with_paper:
                 row[title + PAPER_SUFFIX] = _number(published, scale, digits)
                 mark[title + PAPER_SUFFIX] = ""
         rows.append(row), marks.append(mark)
@@ -92,7 +88,7 @@ def lines_chart(entries, measured: dict[str, dict]) -> go.Figure:
     """Mean Distance (log scale) and Smoothness per model: bars for ours, diamonds for the paper's."""
     figure = make_subplots(rows=1, cols=2, subplot_titles=("Mean Distance × 10⁻³ (lower is better)",
                                                            "Smoothness (lower is better)"))
-    entries = sorted(entries, key=lambda entry: (_kind_order(entry.kind), entry.label))
+    entries = sorted(entries, key=lambda entry: (models.table_position(entry.kind), entry.label))
     labels = [entry.label for entry in entries]
     for column, (name, scale) in enumerate((("mean_distance", 1e3), ("smoothness", 1.0)), start=1):
         ours = [(measured.get(entry.key) or dict(entry.metrics)).get(name) for entry in entries]

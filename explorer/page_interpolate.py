@@ -126,12 +126,10 @@ def _draw(data, main, networks) -> None:
 def lineup(entries, main) -> list:
     """The All-models view's rows: one model per kind in the paper's Table 1 order (the chosen model for its
     own kind, the first listed otherwise), then models of kinds outside the table."""
-    order = [row.kind for row in models.table_rows()]
     chosen = {main.kind: main}
     for entry in entries:
         chosen.setdefault(entry.kind, entry)
-    return sorted(chosen.values(), key=lambda entry: (order.index(entry.kind) if entry.kind in order else len(order),
-                                                        entry.label))
+    return sorted(chosen.values(), key=lambda entry: (models.table_position(entry.kind), entry.label))
 
 
 def card_figures(entry) -> str:

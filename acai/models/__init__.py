@@ -21,9 +21,10 @@ from acai.models.base import (
     names,
     probe_terms,
     register,
+    table_position,
     table_rows,
     unregister,
 )
 
 __all__ = ["Batch", "Model", "NoSettings", "Step", "TableRow", "aliases", "get", "model_config", "names",
-           "probe_terms", "register", "table_rows", "unregister"]
+           "probe_terms", "register", "table_position", "table_rows", "unregister"]

@@ -227,6 +227,12 @@ def table_rows() -> list[TableRow]:
     return sorted((row for model in _REGISTRY.values() for row in model.table_rows), key=lambda row: row.position)
 
 
+def table_position(kind: str) -> int:
+    """A model kind's row in the paper's Table 1, for sorting; kinds outside the table come after it."""
+    kinds = [row.kind for row in table_rows()]
+    return kinds.index(kind) if kind in kinds else len(kinds)
+
+
 def model_config(base: Config, name: str) -> Config:
     """`base` (a paper preset) as the model or alias `name`, with the authors' settings for its dataset."""
     name, changes = aliases().get(name, (name, {}))
