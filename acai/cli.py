@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 from tqdm import tqdm
 
 from acai import models, multiworker
-from acai.config import ARCHITECTURES, DATASETS, PRECISIONS, PRESETS, Config, default_config
+from acai.config import ARCHITECTURES, DATASETS, PRECISIONS, PRESETS, Config, default_config, is_image_source
 from acai.machine import configure_tensorflow, machine_description
 
 if TYPE_CHECKING:  # TensorFlow: each command imports it once its arguments are valid
@@ -67,7 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--setting", action="append", default=[], metavar="NAME=VALUE",
                        help="one of the model's own settings, e.g. keep_probability=0.3 for dropout (repeatable; "
                             "docs/METHOD.md lists each model's)")
-    train.add_argument("--dataset", choices=DATASETS, help="default: mnist (or the preset's)")
+    train.add_argument("--dataset", type=_dataset_name, metavar="NAME_OR_PATH",
+                       help=f"{', '.join(DATASETS)} (default: mnist, or the preset's), or your own images: a folder "
+                            "(sub-folders become labels), a .zip of one, or a Keras-layout .npz; each image is "
+                            "centre-cropped to a square and resized to 32x32")
     train.add_argument("--architecture", choices=ARCHITECTURES,
                        help="conv (the authors' official) or mlp (the TF 2.0 blog-post notebook's)")
     train.add_argument("--latent-size", type=_positive_int, help="total latent units (conv: a multiple of latent_width^2)")
@@ -119,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="race another autoencoder of Table 1 (its authors' settings; DIR/baseline holds it) "
                            "instead of ACAI at lambda 0; the two share the networks they have alike")
     race.add_argument("--eval-every", type=_positive_int, help="steps between evaluations (default: the preset's)")
+    race.add_argument("--dataset", type=_dataset_name, metavar="NAME_OR_PATH",
+                      help="race on another dataset with the preset's networks, e.g. your own images (a folder, "
+                           ".zip or .npz)")
     race.add_argument("--data-dir")
 
     again = commands.add_parser("reproduce", help="train (or continue) and evaluate the paper's comparisons")
@@ -134,6 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("folder", type=Path)
     evaluate.add_argument("--quick", action="store_true", help="smaller samples (seconds instead of minutes)")
     evaluate.add_argument("--json", type=Path, help="where to write the metrics (default FOLDER/metrics.json)")
+    evaluate.add_argument("--dataset", type=_dataset_name, metavar="PATH",
+                          help="where the model's own images are now, if they moved (default: the path it recorded)")
     evaluate.add_argument("--data-dir")
 
     critic = commands.add_parser(
@@ -220,9 +228,39 @@ def _parse_settings(pairs: list[str]) -> dict[str, float | int]:
 
 
 def _default_folder(config: Config) -> Path:
+    data = Path(config.dataset).stem if is_image_source(config.dataset) else config.dataset
     if config.has_critic:  # lambda is ACAI's setting
-        return Path("runs") / f"{config.dataset}-{config.architecture}-{config.latent_size}-lam{config.lam:g}"
-    return Path("runs") / f"{config.dataset}-{config.model}-{config.latent_size}"
+        return Path("runs") / f"{data}-{config.architecture}-{config.latent_size}-lam{config.lam:g}"
+    return Path("runs") / f"{data}-{config.model}-{config.latent_size}"
+
+
+def _dataset_name(text: str) -> str:
+    """--dataset: a named dataset, or the path of the user's images (kept as given, made absolute so that a
+    checkpoint records where its data came from wherever it is resumed)."""
+    if text in DATASETS:
+        return text
+    if is_image_source(text) or Path(text).exists():
+        return str(Path(text).expanduser().resolve())
+    raise argparse.ArgumentTypeError(f"unknown dataset {text!r}; choose one of {', '.join(DATASETS)}, or give the path "
+                                     "of your own images: a folder, a .zip of one, or a .npz (e.g. ./photos)")
+
+
+def _load_data(name: str, data_dir, seed: int):
+    """The dataset, with a progress bar while the user's images decode."""
+    from acai.data import load_dataset
+
+    if not is_image_source(name):
+        return load_dataset(name, data_dir=data_dir, seed=seed)
+    with tqdm(total=0, unit="img", desc="decoding images", leave=False) as bar:
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.update(done - bar.n)
+
+        dataset = load_dataset(name, data_dir=data_dir, seed=seed, progress=progress)
+    from acai.user_images import summary
+
+    print(f"{dataset.title}: {summary(dataset.source)}", flush=True)
+    return dataset
 
 
 def make_strategy(distribute: str, cpu_replicas: int = 1):
@@ -296,7 +334,8 @@ def train_and_checkpoint(run: TrainingRun, folder: Path, steps: int, *, card: di
 
     def save(into: Path = folder, optimizer: bool = True) -> None:
         run.save(into, optimizer=optimizer, card={
-            **card, "dataset": config.dataset, "steps": trainer.step,
+            **card, "dataset": config.dataset, **({"data": trainer.dataset.source} if trainer.dataset.source else {}),
+            "steps": trainer.step,
             "training_images": trainer.step * config.batch_size,
             "machine": machine_description(), "command": command or card.get("command", ""),
         })
@@ -354,7 +393,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             parser.error(str(error))
     from acai import checkpoints
     from acai.config import note_regularization_change
-    from acai.data import DatasetError, load_dataset
+    from acai.data import DatasetError
     from acai.driver import TrainingRun
     from acai.training import Trainer
 
@@ -384,9 +423,12 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     except checkpoints.CheckpointError as error:
         parser.error(str(error))
     try:
-        dataset = load_dataset(config.dataset, data_dir=args.data_dir, seed=config.seed)
+        dataset = _load_data(config.dataset, args.data_dir, config.seed)
     except DatasetError as error:
         parser.error(str(error))
+    if args.resume and dataset.channels != config.channels:
+        parser.error(f"{folder} was trained on {config.channels}-channel images; {dataset.title} has {dataset.channels}")
+    config = config.replace(channels=dataset.channels)  # the networks' channels come from the data
     watchdog = multiworker.start_watchdog(task, args.worker_timeout)
     strategy = make_strategy(args.distribute, args.cpu_replicas)
     try:
@@ -418,13 +460,14 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from acai import race as racing
-    from acai.data import DatasetError, load_dataset
+    from acai.data import DatasetError
     from acai.machine import machine_description, matmul_rate
 
     try:
-        config = PRESETS[args.preset].replace(**{k: v for k, v in (("lam", args.lam), ("seed", args.seed))
-                                                  if v is not None})
-        dataset = load_dataset(config.dataset, data_dir=args.data_dir, seed=config.seed)
+        config = PRESETS[args.preset].replace(**{k: v for k, v in (("lam", args.lam), ("seed", args.seed),
+                                                                   ("dataset", args.dataset)) if v is not None})
+        dataset = _load_data(config.dataset, args.data_dir, config.seed)
+        config = config.replace(channels=dataset.channels)  # the networks' channels come from the data
     except (ValueError, DatasetError) as error:
         parser.error(str(error))
     from acai.checkpoints import CheckpointError, check_output_folder
@@ -520,13 +563,20 @@ def _critic(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _evaluate(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from acai import checkpoints, evaluation
-    from acai.data import DatasetError, load_dataset
+    from acai.data import DatasetError
 
     try:
         checkpoint = checkpoints.load_checkpoint(args.folder)
-        dataset = load_dataset(checkpoint.config.dataset, data_dir=args.data_dir, seed=checkpoint.config.seed)
+        dataset = _load_data(args.dataset or checkpoint.config.dataset, args.data_dir, checkpoint.config.seed)
     except (checkpoints.CheckpointError, DatasetError) as error:
         parser.error(str(error))
+    if dataset.channels != checkpoint.config.channels:
+        parser.error(f"{args.folder} was trained on {checkpoint.config.channels}-channel images; {dataset.title} has "
+                     f"{dataset.channels}")
+    trained_on = checkpoint.card.get("data", {}).get("sha256")
+    if trained_on and dataset.source and dataset.source["sha256"] != trained_on:
+        print(f"warning: the images at {dataset.name} are not those {args.folder} trained on (their digest differs)",
+              file=sys.stderr)
     started = time.perf_counter()
     results = evaluation.evaluate(checkpoint.networks, dataset, quick=args.quick)
     results = {"step": checkpoint.step, **results}

@@ -7,12 +7,14 @@ import dataclasses
 import functools
 import math
 import numbers
+import os
 from collections.abc import Mapping
 from typing import Any
 
 from acai import models
 
-DATASETS = ("lines", "mnist", "fashion_mnist", "digits")
+DATASETS = ("lines", "mnist", "fashion_mnist", "digits", "cifar10", "svhn")  # the named ones
+IMAGE_SOURCE_SUFFIXES = (".zip", ".npz")
 ARCHITECTURES = ("conv", "mlp")
 PRECISIONS = ("float32", "bfloat16")
 
@@ -64,8 +66,11 @@ class Config:
         for name in ("depth", "latent_size", "latent_width", "patch", "decoder_patch", "mlp_width", "batch_size",
                      "seed", "channels"):
             _check_number(name, getattr(self, name), integral=True)
-        if self.dataset not in DATASETS:
-            raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}")
+        if not isinstance(self.dataset, str) or not (self.dataset in DATASETS or is_image_source(self.dataset)):
+            raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}, or give the "
+                             "path of your own images: a folder, a .zip of one, or a .npz (e.g. ./photos)")
+        if self.channels not in (1, 3):
+            raise ValueError(f"channels must be 1 (grey) or 3 (colour), got {self.channels}")
         if self.precision not in PRECISIONS:
             raise ValueError(f"unknown precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}")
         if not isinstance(self.model, str):
@@ -234,6 +239,10 @@ PRESETS: dict[str, Config] = {
     "fashion256": Config(dataset="fashion_mnist", depth=16, latent_width=4, latent_size=256),
     "digits32": Config(dataset="digits", depth=16, latent_width=4, latent_size=32),
     "mnist_mlp": Config(dataset="mnist", architecture="mlp", latent_size=32),
+    "svhn32": Config(dataset="svhn", depth=64, latent_width=4, latent_size=32),
+    "svhn256": Config(dataset="svhn", depth=64, latent_width=4, latent_size=256),
+    "cifar256": Config(dataset="cifar10", depth=64, latent_width=4, latent_size=256),
+    "cifar1024": Config(dataset="cifar10", depth=64, latent_width=4, latent_size=1024),
 }
 
 # Demo presets for live races on a CPU: the paper's losses and step, chosen by bench/demo_sweep.py
@@ -249,12 +258,21 @@ DEMO_PRESETS: dict[str, Config] = {
 PRESETS.update(DEMO_PRESETS)
 
 
+def is_image_source(dataset: str) -> bool:
+    """Whether a dataset name is the path of the user's images (a folder, .zip or .npz): a name with a path
+    separator, or one that ends in .zip or .npz. A bare word is a named dataset (or a typo to report)."""
+    return "/" in dataset or os.sep in dataset or dataset.lower().endswith(IMAGE_SOURCE_SUFFIXES)
+
+
 def default_config(dataset: str, architecture: str = "conv") -> Config:
-    """The paper's settings for a dataset (lines: latent 2x2x16; images: 4x4x2)."""
+    """The paper's settings for a dataset (lines: latent 2x2x16; MNIST-like images: 4x4x2; SVHN and CIFAR-10:
+    depth 64 and their smaller latent). The user's images get MNIST's small network, which trains on a CPU;
+    the caller sets `channels` from the data."""
     if architecture == "mlp":
         return Config(dataset=dataset, architecture="mlp", latent_size=32)
-    if dataset == "lines":
-        return PRESETS["lines32"]
+    named = {"lines": "lines32", "svhn": "svhn32", "cifar10": "cifar256"}
+    if dataset in named:
+        return PRESETS[named[dataset]]
     return Config(dataset=dataset, depth=16, latent_width=4, latent_size=32)
 
 

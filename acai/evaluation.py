@@ -60,6 +60,7 @@ def midpoint_realism(networks, dataset: Dataset, pairs: int = 64, seed: int = 1)
     Returns:
         {"midpoint_grey": mean share of mid-grey pixels at alpha 0.5}.
     """
+    pairs = min(pairs, len(dataset.x_test) // 2)  # a small test split (the user's images) gives fewer
     index = np.random.default_rng([seed, 5]).choice(len(dataset.x_test), size=2 * pairs, replace=False)
     latents = interpolation.encode(networks, dataset.x_test[index])
     middles = interpolation.decode(networks, 0.5 * latents[:pairs] + 0.5 * latents[pairs:])
@@ -68,16 +69,18 @@ def midpoint_realism(networks, dataset: Dataset, pairs: int = 64, seed: int = 1)
 
 def representation(networks, dataset: Dataset, max_train: int = 60_000, restarts: int = 10,
                    probe_iterations: int = 500, seed: int = 0) -> dict[str, float]:
-    """Linear-probe and K-means clustering accuracy on the latents, and test reconstruction error."""
+    """Linear-probe and K-means clustering accuracy on the latents (K = the number of classes; labelled data
+    only), and test reconstruction error."""
     index = np.random.default_rng(seed).permutation(len(dataset.x_train))[:max_train]
     train = interpolation.encode(networks, dataset.x_train[index])
     test = interpolation.encode(networks, dataset.x_test)
     reconstructions = interpolation.decode(networks, test)
-    result = {
-        "linear_probe": metrics.linear_probe_accuracy(
-            train, dataset.y_train[index], test, dataset.y_test, max_iter=probe_iterations),
-        "clustering": metrics.clustering_accuracy(train, test, dataset.y_test, restarts=restarts, seed=seed),
-    }
+    result = {}
+    if dataset.labelled:  # the user's images without sub-folders have no labels to probe or cluster by
+        result["linear_probe"] = metrics.linear_probe_accuracy(
+            train, dataset.y_train[index], test, dataset.y_test, max_iter=probe_iterations)
+        result["clustering"] = metrics.clustering_accuracy(train, test, dataset.y_test, clusters=dataset.num_classes,
+                                                           restarts=restarts, seed=seed)
     result.update({f"reconstruction_{k}": v for k, v in metrics.reconstruction_error(dataset.x_test, reconstructions).items()})
     return result
 
@@ -87,6 +90,8 @@ def evaluate(networks, dataset: Dataset, quick: bool = False) -> dict[str, float
     results = {}
     if dataset.name == "lines":
         results.update(lines_benchmark(networks, pairs=64) if quick else lines_benchmark_draws(networks))
+    elif not dataset.labelled:  # nothing to probe or cluster by: how real the middle of a path looks instead
+        results.update(midpoint_realism(networks, dataset))
     results.update(representation(
         networks, dataset, max_train=2_000 if quick else 60_000, restarts=2 if quick else 10,
         probe_iterations=200 if quick else 500))

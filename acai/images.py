@@ -8,12 +8,14 @@ import io
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from acai.data import to_display
+from acai import user_images
+from acai.data import to_display, to_model_range
 from acai.drawing import DrawingError, to_model_input
 
 MAX_UPLOAD_SIDE = 10_000  # pixels; longer sides are refused before decoding
 MAX_UPLOAD_PIXELS = 40_000_000  # refuse decompression bombs before decoding them
 WORKING_SIDE = 280  # a picture is shrunk to at most this side first (ten times the 28-pixel field)
+INK_DATASETS = ("mnist", "fashion_mnist", "digits", "lines")  # light drawn on dark: framed like a drawing
 LIMITS = f"at most {MAX_UPLOAD_SIDE:,} pixels a side and {MAX_UPLOAD_PIXELS // 1_000_000} megapixels"
 
 
@@ -21,8 +23,12 @@ class ImageError(ValueError):
     """An upload that is not a usable image; the message says why."""
 
 
-def fit_upload(data: bytes, dataset: str = "mnist") -> np.ndarray:
-    """Any PNG or JPEG -> one (32, 32, 1) float32 image in [-1, 1], framed as `dataset`'s images were.
+def fit_upload(data: bytes, dataset: str = "mnist", channels: int = 1) -> np.ndarray:
+    """Any PNG or JPEG -> one (32, 32, channels) float32 image in [-1, 1], framed as `dataset`'s images were.
+
+    Photographs (the colour datasets and the user's own images) are framed as their images were: the centred
+    square, resized to 32x32 (acai.user_images.decode), grey or colour as the dataset is. What follows is the
+    framing of the white-on-black datasets.
 
     The picture is checked against LIMITS before it is decoded, shrunk to at most WORKING_SIDE pixels a side
     (JPEGs are decoded at that reduced scale), made grayscale (16-bit pictures keep their grey levels;
@@ -30,6 +36,8 @@ def fit_upload(data: bytes, dataset: str = "mnist") -> np.ndarray:
     on dark), and then framed by the same recipe as a drawing (acai.drawing.to_model_input: the ink's box
     scaled to 20 pixels and centred by mass in 28x28, as MNIST's digits were; a line for `lines`).
     """
+    if channels == 3 or dataset not in INK_DATASETS:
+        return _fit_photo(data, channels)
     try:
         with Image.open(io.BytesIO(data)) as picture:
             if picture.format not in ("PNG", "JPEG"):
@@ -52,6 +60,19 @@ def fit_upload(data: bytes, dataset: str = "mnist") -> np.ndarray:
         raise ImageError("nothing in that picture stands out from its background (or it is only a dot)") from None
 
 
+def _fit_photo(data: bytes, channels: int) -> np.ndarray:
+    if len(data) > user_images.Limits().file_bytes:
+        raise ImageError(f"the file is over {user_images.Limits().file_bytes >> 20} MiB")
+    result = user_images.decode(data, user_images.Limits(image_pixels=MAX_UPLOAD_PIXELS))
+    if isinstance(result, str):
+        raise ImageError(f"that file is {result}; upload a PNG, JPEG, WebP or BMP image")
+    pixels = result[0]
+    if pixels.shape[-1] != channels:
+        pixels = (np.repeat(pixels, 3, axis=-1) if channels == 3
+                  else np.asarray(Image.fromarray(pixels).convert("L"))[..., None])
+    return to_model_range(pixels)
+
+
 def _small_grey(picture: Image.Image) -> np.ndarray:
     """A decoded picture -> (H, W) uint8 grey levels, at most WORKING_SIDE a side (shrunk before converting
     where the mode allows, so that memory follows the small picture, not the large one)."""
@@ -67,20 +88,28 @@ def _small_grey(picture: Image.Image) -> np.ndarray:
     return np.asarray(picture.convert("L"), dtype=np.uint8)
 
 
+def _pixels(images: np.ndarray) -> np.ndarray:
+    """[-1, 1] images (..., 32, 32, C) -> uint8 (..., 32, 32) for grey, (..., 32, 32, 3) for colour."""
+    pixels = to_display(images)
+    return pixels[..., 0] if pixels.shape[-1] == 1 else pixels
+
+
 def enlarge(image: np.ndarray, scale: int = 8) -> Image.Image:
-    """One [-1, 1] image (32, 32, 1) -> a crisp PIL image `scale` times larger (nearest neighbour)."""
-    pixels = to_display(image)[..., 0]
+    """One [-1, 1] image (32, 32, 1 or 3) -> a crisp PIL image `scale` times larger (nearest neighbour)."""
+    pixels = _pixels(image)
     return Image.fromarray(pixels).resize((pixels.shape[1] * scale, pixels.shape[0] * scale), Image.Resampling.NEAREST)
 
 
 def tile(frames: np.ndarray, gap: int = 2) -> np.ndarray:
-    """Frames (rows, columns, 32, 32, 1) or (columns, 32, 32, 1) in [-1, 1] -> one uint8 mosaic."""
+    """Frames (rows, columns, 32, 32, C) or (columns, 32, 32, C) in [-1, 1] -> one uint8 mosaic, (H, W) for
+    grey frames and (H, W, 3) for colour, on white."""
     frames = np.asarray(frames)
     if frames.ndim == 4:
         frames = frames[None]
     rows, columns, height, width = frames.shape[:4]
-    mosaic = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), 255, dtype=np.uint8)
-    pixels = to_display(frames)[..., 0]
+    pixels = _pixels(frames)
+    mosaic = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap, *pixels.shape[4:]), 255,
+                     dtype=np.uint8)
     for row in range(rows):
         for column in range(columns):
             top, left = row * (height + gap), column * (width + gap)

@@ -74,7 +74,7 @@ def _upload(data) -> None:
     if upload is None:
         return
     try:
-        image = images.fit_upload(upload.getvalue(), data.name)
+        image = images.fit_upload(upload.getvalue(), data.name, data.channels)
     except images.ImageError as error:
         st.error(f"Could not use {upload.name}: {error}")
         return
