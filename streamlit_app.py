@@ -15,7 +15,7 @@ configure_tensorflow()
 
 import streamlit as st  # noqa: E402
 
-from explorer import address, presentation, session, slots  # noqa: E402
+from explorer import address, presentation, session, slots, widgets  # noqa: E402
 from explorer.runtime import keep_keras_state  # noqa: E402
 
 keep_keras_state()
@@ -45,6 +45,7 @@ except ValueError as error:
     st.stop()
 presentation.restore(notices)
 presentation.toggle()
+widgets.images_upload()  # the visitor's own images, in the sidebar: a dataset of this session on every page
 name = next(name for name, page in pages.items() if page.title == current.title)
 if name != "interpolate":  # Interpolate restores and writes its whole view itself, and says what it could not use
     address.show_notices(notices)

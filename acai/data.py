@@ -338,17 +338,18 @@ def _load_svhn(data_dir: str | os.PathLike | None) -> Dataset:
     return Dataset("svhn", to_model_range(x_train), y_train, to_model_range(x_test), y_test)
 
 
-def _load_user_images(path: str, seed: int, progress=None) -> Dataset:
-    from acai.user_images import ImagesError, load_images
+def _load_user_images(path: str, seed: int, progress=None, content: bytes | None = None, name: str | None = None,
+                      limits=None) -> Dataset:
+    from acai.user_images import ImagesError, Limits, load_images
 
     try:
-        images = load_images(path, seed=seed, progress=progress)
+        images = load_images(path, seed=seed, progress=progress, content=content, limits=limits or Limits())
     except ImagesError as error:
         raise DatasetError(str(error)) from None
     labelled = images.class_names is not None
     zeros = (np.zeros(len(images.x_train), np.int64), np.zeros(len(images.x_test), np.int64))
     return Dataset(
-        name=path,
+        name=name or path,
         x_train=to_model_range(images.x_train),
         y_train=images.y_train if labelled else zeros[0],
         x_test=to_model_range(images.x_test),
@@ -358,6 +359,17 @@ def _load_user_images(path: str, seed: int, progress=None) -> Dataset:
         labelled=labelled,
         source=images.source,
     )
+
+
+def dataset_from_upload(filename: str, content: bytes, seed: int = 0, progress=None, limits=None) -> Dataset:
+    """The user's images from an uploaded .zip or .npz, decoded in memory (nothing touches the disk). Its name,
+    "upload/<digest>/<file name>", is the same for the same bytes and differs for others, so that caches keyed
+    by dataset name never mix two uploads."""
+    import hashlib
+
+    digest = hashlib.sha256(content).hexdigest()[:12]
+    return _load_user_images(Path(filename).name, seed, progress, content=content,
+                             name=f"upload/{digest}/{Path(filename).name}", limits=limits)
 
 
 def load_dataset(name: str, data_dir: str | os.PathLike | None = None, seed: int = 0, progress=None) -> Dataset:

@@ -79,8 +79,9 @@ class Images:
 def decode(data: bytes, limits: Limits = Limits()) -> tuple[np.ndarray, bool] | str:
     """One image file's bytes -> (32x32 uint8 pixels, (32, 32, 3) or (32, 32, 1), whether it is in colour), or
     the reason it is skipped. A colour picture whose channels differ by at most GREY_TOLERANCE levels anywhere
-    counts as grey (lossy formats leave a level or two between the channels of a grey picture). Pillow's draft mode lets a JPEG decode at 1/2 to 1/8 scale when that still
-    leaves at least 64 pixels a side; `reducing_gap` resizes the rest in two cheap passes."""
+    counts as grey (lossy formats leave a level or two between the channels of a grey picture). Pillow's draft
+    mode lets a JPEG decode at 1/2 to 1/8 scale when that still leaves at least 64 pixels a side; `reducing_gap`
+    resizes the rest in two cheap passes."""
     try:
         with Image.open(io.BytesIO(data)) as picture:
             if picture.format not in FORMATS:
@@ -98,10 +99,16 @@ def decode(data: bytes, limits: Limits = Limits()) -> tuple[np.ndarray, bool] | 
         return "over Pillow's decompression-bomb limit"
     except (OSError, ValueError, SyntaxError, EOFError, Image.UnidentifiedImageError) as error:
         return f"not a readable image ({type(error).__name__})"
-    if colour and np.ptp(pixels.astype(np.int16), axis=-1).max() <= GREY_TOLERANCE:
+    if colour and _nearly_grey(pixels):
         # Stored in colour, grey in fact (a grey WebP, which has no grey mode; a grey JPEG saved as RGB).
         return np.asarray(Image.fromarray(pixels).convert("L"))[..., None], False
     return (pixels if colour else pixels[..., None]), colour
+
+
+def _nearly_grey(pixels: np.ndarray) -> bool:
+    levels = pixels.astype(np.int16)
+    return bool(np.abs(levels[..., 0] - levels[..., 1]).max() <= GREY_TOLERANCE
+                and np.abs(levels[..., 1] - levels[..., 2]).max() <= GREY_TOLERANCE)
 
 
 def _square(picture: Image.Image) -> Image.Image:
@@ -301,9 +308,10 @@ def _npz_header(archive: zipfile.ZipFile, key: str, path: Path) -> tuple[tuple[i
     return shape, dtype
 
 
-def _npz_images(path: Path, seed: int, limits: Limits) -> Images:
+def _npz_images(source, path: Path, seed: int, limits: Limits, kind: str) -> Images:
+    """`source`: the file's path or its bytes (io.BytesIO); `path` names it in messages."""
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(source) as archive:
             stored = {name[:-4] for name in archive.namelist() if name.endswith(".npy")}
             if "x_train" not in stored:
                 raise ImagesError(f"{path.name} has no x_train array (it has {', '.join(sorted(stored)) or 'none'}); "
@@ -335,7 +343,9 @@ def _npz_images(path: Path, seed: int, limits: Limits) -> Images:
         raise ImagesError(f"{path.name}: give labels for both splits or for neither")
     if "x_test" not in headers and "y_test" in headers:
         raise ImagesError(f"{path.name}: y_test without x_test")
-    with np.load(path, allow_pickle=False) as archive:
+    if isinstance(source, io.BytesIO):
+        source.seek(0)
+    with np.load(source, allow_pickle=False) as archive:
         arrays = {key: archive[key] for key in keys}
     notes = [RESIZE_NOTE] if arrays["x_train"].shape[1:3] != (SIZE, SIZE) else []
     x_train = _resize_array(arrays["x_train"])
@@ -355,7 +365,7 @@ def _npz_images(path: Path, seed: int, limits: Limits) -> Images:
         if min(y_train.min(), y_test.min()) < 0:
             raise ImagesError(f"{path.name}: labels must be 0 or more")
         class_names = tuple(str(k) for k in range(int(max(y_train.max(), y_test.max())) + 1))
-    return _finish(x_train, x_test, y_train, y_test, class_names, path, "npz", [], notes)
+    return _finish(x_train, x_test, y_train, y_test, class_names, path, kind, [], notes)
 
 
 def _resize_array(images: np.ndarray) -> np.ndarray:
@@ -372,32 +382,37 @@ def _resize_array(images: np.ndarray) -> np.ndarray:
 # --- entry point ----------------------------------------------------------------------------------------------
 
 def load_images(path: str | os.PathLike, seed: int = 0, limits: Limits = Limits(), progress: Progress | None = None,
-                workers: int | None = None) -> Images:
+                workers: int | None = None, content: bytes | None = None) -> Images:
     """The user's images from a folder, a .zip of one, or a Keras-layout .npz.
 
     Args:
-        path: the folder, .zip or .npz.
+        path: the folder, .zip or .npz; with `content`, only its name (the suffix says which it is).
         seed: seeds the 10% test split when the data has none.
         limits: what one dataset may cost (Limits' defaults say them).
         progress: called with (done, total) as images are decoded.
         workers: decoding threads (default: the cores this process may use).
+        content: the bytes of a .zip or .npz already in memory (an upload): nothing is read from or written to disk.
     Raises:
         ImagesError: with a message that says what is wrong and what to do.
     """
     path = Path(path).expanduser()
     workers = workers or max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count())
-    if path.is_dir():
+    if content is None and path.is_dir():
         return _from_members(_folder_members(path, limits), path, "folder", seed, limits, progress, workers)
-    if not path.is_file():
+    if content is None and not path.is_file():
         raise ImagesError(f"{path} does not exist; give a folder of images, a .zip of one, or a Keras-layout .npz")
-    if path.stat().st_size > limits.archive_bytes:
-        raise ImagesError(f"{path.name} is {path.stat().st_size >> 20} MiB; the limit is {limits.describe()}")
+    size = len(content) if content is not None else path.stat().st_size
+    if size > limits.archive_bytes:
+        raise ImagesError(f"{path.name} is {size >> 20} MiB; the limit is {limits.describe()}")
+    source = io.BytesIO(content) if content is not None else path
+    kind = "upload" if content is not None else None
     if path.suffix.lower() == ".npz":
-        return _npz_images(path, seed, limits)
+        return _npz_images(source, path, seed, limits, kind or "npz")
     if path.suffix.lower() != ".zip":
         raise ImagesError(f"{path.name}: give a folder of images, a .zip of one, or a Keras-layout .npz")
     try:
-        with zipfile.ZipFile(path) as archive:
-            return _from_members(_zip_members(archive, path, limits), path, "zip", seed, limits, progress, workers)
+        with zipfile.ZipFile(source) as archive:
+            members = _zip_members(archive, path, limits)
+            return _from_members(members, path, kind or "zip", seed, limits, progress, workers)
     except zipfile.BadZipFile:
         raise ImagesError(f"{path.name} is not a readable .zip archive") from None

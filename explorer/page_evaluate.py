@@ -25,6 +25,9 @@ EXPLANATIONS = """
 - **Clustering** (higher is better): K-means (K = 10) on whitened latent codes, scored by the best
   matching of clusters to labels. It tells whether the classes form separate groups without any labels.
 - **Reconstruction RMSE**: root mean squared error on the test set, in 0..255 pixel units.
+- **Mid-path greyness** (your images without labels, lower is better): the share of mid-range pixel values
+  (25% to 75% intensity, every colour channel counted) in the frames at alpha 0.5 between 64 pairs of test
+  images. A double exposure of two pictures is washed out towards the middle; it measures contrast, not shape.
 """
 
 # (column title, metric name, scale, digits, higher is better); the paper's figure follows where it has one.
@@ -35,6 +38,8 @@ COLUMNS = (
     ("Clustering %", "clustering", 100.0, 1, True),
     ("Reconstruction RMSE", "reconstruction_rmse_255", 1.0, 1, False),
 )
+# Shown only where a model has it: the user's images without labels, which have no probe or clustering.
+GREYNESS = ("Mid-path greyness %", "midpoint_grey", 100.0, 1, False)
 PAPER_SUFFIX = " (paper)"
 MISSING = "—"
 
@@ -52,6 +57,8 @@ def results_frame(entries, measured: dict[str, dict]) -> tuple[pd.DataFrame, pd.
     rows, marks = [], []
     titles = {table_row.kind: table_row.title for table_row in models.table_rows()}
     with_paper = {name for entry in entries for name in evaluation.paper_figures(entry.config)}
+    values = [measured.get(entry.key) or dict(entry.metrics) for entry in entries]
+    columns = COLUMNS + ((GREYNESS,) if any(GREYNESS[1] in ours for ours in values) else ())
     for entry in sorted(entries, key=lambda entry: (models.table_position(entry.kind), entry.label)):
         ours = measured.get(entry.key) or dict(entry.metrics)
         paper = evaluation.paper_figures(entry.config)
@@ -59,7 +66,7 @@ def results_frame(entries, measured: dict[str, dict]) -> tuple[pd.DataFrame, pd.
                "Latent": entry.config.latent_size,
                "Steps": f"{int(ours['step']):,}" if "step" in ours else MISSING}
         mark = dict.fromkeys(row, "")
-        for title, name, scale, digits, higher in COLUMNS:
+        for title, name, scale, digits, higher in columns:
             value, published = ours.get(name), paper.get(name)
             row[title] = _number(value, scale, digits)
             mark[title] = "better" if _beats(value, published, higher) else ""

@@ -68,9 +68,10 @@ def _gallery(data) -> None:
 
 
 def _upload(data) -> None:
-    upload = st.file_uploader(f"Your own image (PNG or JPEG, {images.LIMITS}; framed as the dataset's "
-                              "images were, 32x32 grayscale)",
-                              type=["png", "jpg", "jpeg"], key="upload")
+    framing = ("centre-cropped to a square and resized to 32x32, " + ("colour" if data.channels == 3 else "grey")
+               if data.name not in images.INK_DATASETS else "framed as the dataset's images were, 32x32 grayscale")
+    upload = st.file_uploader(f"Your own image (PNG, JPEG, WebP or BMP, {images.LIMITS}; {framing})",
+                              type=["png", "jpg", "jpeg", "webp", "bmp"], key="upload")
     if upload is None:
         return
     try:
@@ -272,9 +273,11 @@ def render() -> None:
         fade_critic = interpolation.critic_alpha(networks, fade)
         widgets.frames_row(fade, _critic_captions(fade_critic, alphas), scale)
         rows.append(fade), labels.append("pixel cross-fade")
+    drawable = data.name in images.INK_DATASETS  # light strokes on dark: not photographs
     if present:  # no gallery, upload, grid or downloads; but someone from the room may draw
-        with st.expander("Draw an endpoint", expanded=False):
-            _draw(data, main, networks)
+        if drawable:
+            with st.expander("Draw an endpoint", expanded=False):
+                _draw(data, main, networks)
         return
 
     png, gif = compute.downloads(np.stack(rows), frames)
@@ -297,7 +300,8 @@ def render() -> None:
 
     with st.expander("Choose endpoints from the test set", expanded=True):
         _gallery(data)
-    with st.expander("Draw an endpoint", expanded=False):
-        _draw(data, main, networks)
+    if drawable:
+        with st.expander("Draw an endpoint", expanded=False):
+            _draw(data, main, networks)
     with st.expander("Upload an image", expanded=False):
         _upload(data)

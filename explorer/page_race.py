@@ -14,6 +14,7 @@ import streamlit as st
 
 from acai import interpolation, models
 from acai.config import PRESETS
+from acai.data import DatasetError
 from acai.race import SEPARATION_RATIO, Race, eval_every_for
 from explorer import charts, resources, session, widgets
 from explorer.live import LiveRun
@@ -64,21 +65,28 @@ plain autoencoder's value over ACAI's: above 1, ACAI's interpolations look more 
 def _preset_label(name: str) -> str:
     config = PRESETS[name]
     kind = "demo: faster, not the paper's" if name.startswith("demo") else "the paper's model"
-    return f"{name} ({kind}; {resources.DATASET_LABELS[config.dataset]}, {config.architecture})"
+    return f"{name} ({kind}; {resources.dataset_label(config.dataset)}, {config.architecture})"
 
 
-def _new_race(preset: str, opponent: str) -> LiveRun | None:
-    config = PRESETS[preset]
-    data, problem = resources.available_dataset(config.dataset)
+def _new_race(preset: str, opponent: str, images: str | None = None) -> LiveRun | None:
+    """A race of the preset's networks, on the preset's dataset or on `images` (the visitor's own)."""
+    config = PRESETS[preset].replace(**({"dataset": images} if images else {}))
+    data, problem = session.dataset(config.dataset)
     if problem:
         st.warning(f"{problem.reason} Race the lines preset instead.")
         return None
+    config = config.replace(channels=data.channels)  # the networks' channels come from the data
     other = None if opponent == OPPONENT_DEFAULT else models.model_config(config, opponent).replace(
         learning_rate=config.learning_rate, batch_size=config.batch_size)
     if other is not None and config.architecture not in models.get(opponent).architectures:
         st.warning(f"The {opponent_label(opponent)} has no {config.architecture} network: pick a conv preset.")
         return None
-    return LiveRun(Race(config, data, opponent=other, eval_every=eval_every_for(preset)))
+    try:
+        race = Race(config, data, opponent=other, eval_every=eval_every_for(preset))
+    except DatasetError as error:  # e.g. the visitor's images are fewer than two batches
+        st.warning(f"{error}.")
+        return None
+    return LiveRun(race)
 
 
 def _regularisers(live: LiveRun | None, opponent: str) -> dict[str, tuple[float, float]]:
@@ -194,8 +202,13 @@ def render() -> None:
     opponent = right.selectbox("Against", opponents(), key="race_opponent", format_func=opponent_label,
                                help="The plain autoencoder starts from ACAI's very weights (lambda is the only "
                                     "difference); another model shares the networks it has alike")
+    images = None
+    if visitor.datasets:  # the visitor's own images: raced with the preset's networks
+        images = st.selectbox("Data", [None, *visitor.datasets], key="race_images",
+                              format_func=lambda name: "the preset's" if name is None else resources.dataset_label(name),
+                              help="Race on your own images (uploaded in the sidebar) with the preset's networks")
     settings = _regularisers(visitor.race.live, opponent)
-    widgets.run_controls(visitor.race, "race", lambda: _new_race(preset, opponent),
+    widgets.run_controls(visitor.race, "race", lambda: _new_race(preset, opponent, images),
                          lambda live: _apply(live, settings))
     live = visitor.race.live
     if live is not None and live.target.trainer("baseline").config.model != "acai":

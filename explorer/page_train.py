@@ -11,7 +11,8 @@ import tempfile
 import streamlit as st
 
 from acai import checkpoints, interpolation, models
-from acai.config import DATASETS, Config, default_config
+from acai.config import Config, default_config
+from acai.data import DatasetError
 from acai.driver import TrainingRun
 from acai.training import Trainer
 from explorer import charts, resources, session, state, widgets
@@ -70,13 +71,16 @@ def _settings() -> tuple[Config, state.ModelEntry | None]:
     """The controls; returns the config they describe and the pretrained model to start from."""
     left, middle, right = st.columns(3)
     with left:
-        dataset = st.selectbox("Dataset", DATASETS, key="train_dataset", format_func=widgets.DATASET_LABELS.get)
+        options = widgets.dataset_options()
+        dataset = st.selectbox("Dataset", options, key="train_dataset", format_func=resources.dataset_label,
+                               index=options.index(widgets.opening_dataset(options[0])))
         architecture = st.segmented_control("Architecture", ["conv", "mlp"], default="conv", key="train_arch") or "conv"
         choices = _model_choices(architecture)
         model = st.selectbox("Model", choices, key=f"train_model/{architecture}", format_func=_model_label,
                              help="ACAI or one of the autoencoders of the paper's Table 1, with its authors' "
                                   "settings; its own settings appear below")
-    base = default_config(dataset, architecture)
+    data, _ = session.dataset(dataset)
+    base = default_config(dataset, architecture).replace(channels=data.channels)  # channels come from the data
     with middle:
         sizes = [32, 64, 256] if architecture == "conv" else [32, 64, 128]
         if dataset == "lines" and architecture == "conv":
@@ -114,16 +118,21 @@ def _regularisers(live: LiveRun | None, config: Config) -> tuple[float, float]:
     return lam, gamma
 
 
-def _new_run(config: Config, start: state.ModelEntry | None) -> LiveRun:
-    data, problem = resources.available_dataset(config.dataset)
+def _new_run(config: Config, start: state.ModelEntry | None) -> LiveRun | None:
+    data, problem = session.dataset(config.dataset)
     if problem:
-        st.warning(problem)
+        st.warning(problem.message)
         config = models.model_config(default_config(data.name, config.architecture), config.model).replace(
             lam=config.lam, gamma=config.gamma, learning_rate=config.learning_rate, batch_size=config.batch_size,
-            settings=config.settings)
+            settings=config.settings, channels=data.channels)
     # A copy of a pretrained model: the cached one is shared by every visitor and must stay as it is.
     networks = session.networks_for(start).copy() if start is not None else None
-    return LiveRun(TrainingRun(Trainer(config, data, networks=networks), eval_every=EVAL_EVERY))
+    try:
+        trainer = Trainer(config, data, networks=networks)
+    except DatasetError as error:  # e.g. the visitor's images are fewer than two batches
+        st.warning(f"{error}.")
+        return None
+    return LiveRun(TrainingRun(trainer, eval_every=EVAL_EVERY))
 
 
 @st.cache_data(max_entries=64, show_spinner=False)

@@ -20,7 +20,12 @@ log = logging.getLogger(__name__)
 
 FALLBACK_DATASET = "lines"  # rendered on the fly: always there
 DATASET_LABELS = {"mnist": "MNIST", "fashion_mnist": "Fashion-MNIST", "lines": "Lines (synthetic)",
-                  "digits": "Digits (8x8 upscaled)"}
+                  "digits": "Digits (8x8 upscaled)", "cifar10": "CIFAR-10", "svhn": "SVHN"}
+
+
+def dataset_label(name: str) -> str:
+    """What a person reads for a dataset name: "MNIST", or "fruit.zip (yours)" for the visitor's own images."""
+    return DATASET_LABELS.get(name) or f"{Path(name).name} (yours)"
 PREFERRED_DATASETS = ("mnist", "fashion_mnist", "lines", "digits")
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import streamlit as st
 
 from acai import checkpoints
-from acai.config import Config
+from acai.config import Config, is_image_source
 from acai.data import Dataset
 from explorer import resources
 from explorer.state import Endpoint, ModelEntry, SessionState
@@ -53,6 +53,22 @@ def preview_step(page: str, live: LiveRun) -> int:
     return step
 
 
+def dataset(name: str) -> tuple[Dataset, resources.Unavailable | None]:
+    """A dataset by name: one of this session's uploads, or a named one (resources.available_dataset)."""
+    own = current().datasets
+    if name in own:
+        return own[name], None
+    if is_image_source(name):  # another session's upload, or one this session no longer has (an old address)
+        return resources.available_dataset(resources.FALLBACK_DATASET)[0], resources.Unavailable(
+            f"{resources.dataset_label(name)} is not among this session's uploads.", resources.FALLBACK_DATASET)
+    return resources.available_dataset(name)
+
+
+def add_dataset(data: Dataset) -> None:
+    """Keep an upload's dataset for this session (in memory; it goes when the session ends)."""
+    current().datasets[data.name] = data
+
+
 def entries_for(dataset_name: str) -> list[ModelEntry]:
     own = [entry for entry, _ in current().models.values()]
     return [entry for entry in resources.pretrained_entries() + own if entry.config.dataset == dataset_name]
@@ -62,7 +78,7 @@ def require_entries(data: Dataset) -> list[ModelEntry]:
     """The models for this dataset; with none, says where to get one and stops the page."""
     entries = entries_for(data.name)
     if not entries:
-        st.info(f"No model for {resources.DATASET_LABELS[data.name]} yet: train one on the **Train** or **Race** "
+        st.info(f"No model for {resources.dataset_label(data.name)} yet: train one on the **Train** or **Race** "
                 "page, or pick another dataset.")
         st.stop()
     return entries

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 from acai.config import Config
 
 if TYPE_CHECKING:  # TensorFlow: the Interpolate page draws its controls before it is loaded
+    from acai.data import Dataset
     from acai.networks import ACAINetworks
     from explorer.live import LiveRun
 
@@ -83,3 +84,6 @@ class SessionState:
     routed: bool = False  # the opening address's `page` has been honoured
     notices: Notices = dataclasses.field(default_factory=Notices)  # the opening address's bad values
     evicted: list[str] = dataclasses.field(default_factory=list)  # labels of models dropped for room, unsaid
+    # The visitor's own images (uploaded .zip or .npz files), decoded: dataset name -> Dataset. In memory only.
+    datasets: dict[str, Dataset] = dataclasses.field(default_factory=dict)
+    uploads: dict[str, str] = dataclasses.field(default_factory=dict)  # uploaded file id -> dataset name or error

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from acai import images
+from acai import images, user_images
 from acai.config import DATASETS
+from acai.data import DatasetError, dataset_from_upload
 from explorer import address, resources, session, state
 
 if TYPE_CHECKING:
@@ -19,22 +20,79 @@ DATASET_LABELS = resources.DATASET_LABELS
 WAITING_SECONDS = 3.0  # a queued run's page looks for its turn this often (each redraw costs the trainers time)
 
 
+DATASET_KEYS = ("interp_dataset", "latent_dataset", "eval_dataset", "train_dataset")  # every page's picker
+UPLOAD_LIMITS = user_images.Limits(archive_bytes=200 << 20, images=50_000)  # per upload; the server's cap is 200 MB
+
+
+def dataset_options() -> list[str]:
+    """The named datasets, then this session's own images."""
+    return list(DATASETS) + list(session.current().datasets)
+
+
 def dataset_picker(key: str = "dataset"):
     """A dataset selector; returns the loaded Dataset (falling back, with a message, if needed)."""
     default, reason = resources.default_dataset()
     warned = session.current().warned
     if reason and "default" not in warned:
         warned.add("default")  # said once per session
-        st.info(f"{reason.reason} Opening with {DATASET_LABELS[default]} instead.")
-    choice = st.selectbox("Dataset", DATASETS, key=key, format_func=DATASET_LABELS.get,
-                          index=DATASETS.index(default))
-    data, problem = resources.available_dataset(choice)
+        st.info(f"{reason.reason} Opening with {resources.dataset_label(default)} instead.")
+    options = dataset_options()
+    if key in st.session_state and st.session_state[key] not in options:
+        del st.session_state[key]  # an upload of another session (a shared address): start from the default
+    choice = st.selectbox("Dataset", options, key=key, format_func=resources.dataset_label,
+                          index=options.index(opening_dataset(default)))
+    data, problem = session.dataset(choice)
     if problem and choice not in warned:
         warned.add(choice)
         st.warning(problem.message)
     elif problem:
-        st.caption(f"{DATASET_LABELS[choice]} is unavailable here; showing {DATASET_LABELS[data.name]}.")
+        st.caption(f"{resources.dataset_label(choice)} is unavailable here; showing "
+                   f"{resources.dataset_label(data.name)}.")
+    if data.source is not None:
+        st.caption(f"{data.title}: {user_images.summary(data.source)}.")
     return data
+
+
+def opening_dataset(default: str) -> str:
+    """The dataset a picker opens on: the visitor's latest upload, else `default`. (Streamlit forgets a page's
+    widgets while another page shows, so every page opens on the visitor's own images once there are some.)"""
+    own = list(session.current().datasets)
+    return own[-1] if own else default
+
+
+def images_upload() -> None:
+    """The sidebar's "Your images": a .zip of a folder of pictures or a Keras-layout .npz becomes a dataset of
+    this session on every page (decoded in memory, with a progress bar; bad files are answered in words)."""
+    with st.sidebar.expander("Your images", icon=":material/add_photo_alternate:"):
+        st.caption("A .zip of a folder of PNG, JPEG, WebP or BMP pictures (sub-folders become labels) or an .npz "
+                   "with x_train (and x_test, y_train, y_test). Each picture is centre-cropped to a square and "
+                   f"resized to 32x32; {UPLOAD_LIMITS.describe()}.")
+        upload = st.file_uploader("Upload .zip or .npz", type=["zip", "npz"], key="images_upload")
+        if upload is None:
+            return
+        done = session.current().uploads
+        if upload.file_id not in done:
+            bar = st.progress(0.0, text=f"Decoding {upload.name}…")
+            try:
+                def progress(done_images: int, total: int) -> None:
+                    if done_images == total or done_images % max(1, total // 50) == 0:  # 50 updates, not 10,000
+                        bar.progress(done_images / max(total, 1), text=f"Decoding {done_images:,} / {total:,} pictures")
+
+                data = dataset_from_upload(upload.name, upload.getvalue(), limits=UPLOAD_LIMITS, progress=progress)
+            except DatasetError as error:
+                bar.empty()
+                done[upload.file_id] = str(error)
+            else:
+                bar.empty()
+                session.add_dataset(data)
+                done[upload.file_id] = data.name
+                for key in DATASET_KEYS:  # the page on show switches to the new images too
+                    st.session_state.pop(key, None)
+        outcome = done[upload.file_id]
+        if outcome in session.current().datasets:
+            st.success(f"{resources.dataset_label(outcome)}: {user_images.summary(session.current().datasets[outcome].source)}")
+        else:
+            st.error(outcome)
 
 
 ALL_MODELS = address.ALL_MODELS  # the Compare picker's "All models" choice (its address value too)
