@@ -7,7 +7,7 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from acai import interpolation, projection
-from explorer import compute, session, widgets
+from explorer import compute, hover, session, widgets
 
 SAMPLE = 2000  # test images encoded and projected
 
@@ -18,8 +18,9 @@ def _figure(points: np.ndarray, labels: np.ndarray, indices: np.ndarray, class_n
         mask = labels == label
         figure.add_trace(go.Scattergl(
             x=points[mask, 0], y=points[mask, 1], mode="markers", name=class_names[label],
-            marker=dict(size=5, opacity=0.75), customdata=np.stack([indices[mask], labels[mask]], axis=1),
-            hovertemplate="test image #%{customdata[0]}<br>label %{customdata[1]}<extra></extra>"))
+            marker=dict(size=5, opacity=0.75),
+            customdata=np.stack([indices[mask], labels[mask], np.flatnonzero(mask)], axis=1),  # the 3rd: its thumbnail
+            hovertemplate="test image #%{customdata[0]}<br>" + class_names[label] + "<extra></extra>"))
     if path is not None:
         figure.add_trace(go.Scatter(x=path[:, 0], y=path[:, 1], mode="lines+markers", name="A → B path",
                                     line=dict(color="black", width=2), marker=dict(size=4, color="black"),
@@ -35,8 +36,8 @@ def _figure(points: np.ndarray, labels: np.ndarray, indices: np.ndarray, class_n
 
 def render() -> None:
     st.title("Latent space")
-    st.caption("Each point is a test image's latent code, projected to 2-D. Click a point, or lasso/box-select "
-               "several: the first two become the endpoints A and B of the interpolation.")
+    st.caption("Each point is a test image's latent code, projected to 2-D; point at one to see its image. Click a "
+               "point, or lasso/box-select several: the first two become the endpoints A and B of the interpolation.")
     data = widgets.dataset_picker(key="latent_dataset")
     entries = session.require_entries(data)
     left, right, perplexity_column = st.columns([3, 2, 2])
@@ -71,6 +72,7 @@ def render() -> None:
 
     plot, side = st.columns([3, 1])
     with plot:
+        hover.thumbnails_on_hover(data.name, data.x_test, indices, data.class_names, key="latent_hover")
         event = st.plotly_chart(_figure(points, labels, indices, data.class_names, path, chosen),
                                 key=f"latent_chart/{entry.key}/{method}", on_select="rerun",
                                 selection_mode=("points", "box", "lasso"))

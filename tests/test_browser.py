@@ -375,3 +375,30 @@ def test_a_presenter_shows_all_models_at_once(server, browser):
     page.screenshot(path=SHOTS / "15-all-models-presenting-1280x720.png")
     assert page.locator("[data-testid='stException']").count() == 0
     context.close()
+
+
+def test_a_person_points_at_the_latent_scatter_and_sees_the_image(server, browser):
+    """The Embedding Projector's hover: the test image under the pointer, drawn in the browser."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(server + "/?page=latent")
+    chart = page.locator("[data-testid='stPlotlyChart'] .js-plotly-plot").first
+    chart.wait_for(timeout=120_000)
+    _wait_idle(page)
+    page.wait_for_function("document.querySelector('.js-plotly-plot')._acaiHover !== undefined", timeout=30_000)
+    box = chart.bounding_box()
+    # Where Plotly drew the first point of the first trace, in page pixels, then a real mouse move onto it.
+    x, y = page.evaluate("""() => {
+        const chart = document.querySelector(".js-plotly-plot"), layout = chart._fullLayout, trace = chart._fullData[0];
+        return [layout.xaxis._offset + layout.xaxis.d2p(trace.x[0]), layout.yaxis._offset + layout.yaxis.d2p(trace.y[0])];
+    }""")
+    page.mouse.move(box["x"] + x + 3, box["y"] + y + 3)
+    page.mouse.move(box["x"] + x, box["y"] + y, steps=3)
+    thumbnail = page.locator(".acai-hover")
+    sync_api.expect(thumbnail).to_be_visible(timeout=10_000)
+    assert int(thumbnail.get_attribute("data-shown")) >= 0
+    assert thumbnail.locator(".caption").inner_text().startswith("#")
+    page.screenshot(path=SHOTS / "17-latent-hover.png")
+    page.mouse.move(5, 5)
+    sync_api.expect(thumbnail).to_be_hidden(timeout=10_000)
+    context.close()
