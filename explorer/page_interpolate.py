@@ -21,7 +21,7 @@ def _pick_models(entries):
     with right:
         others = [entry for entry in entries if entry.key != main.key]
         other = widgets.model_picker(others, "Compare with", key=f"interp_compare/{data_name}",
-                                     kind="baseline", allow_none=True, allow_all=True)
+                                     kind="baseline", allow_none=True, allow_all=bool(others))
     with method_column:
         method = st.segmented_control("Path", address.PATHS, default="lerp", key="interp_method") or "lerp"
     with steps_column:
@@ -52,7 +52,8 @@ def _gallery(data) -> None:
     pages = session.current().gallery_page
     page = pages.setdefault(data.name, 0)
     start = (page * GALLERY_SIZE) % len(data.x_test)
-    indices = [(start + offset) % len(data.x_test) for offset in range(GALLERY_SIZE)]
+    shown = min(GALLERY_SIZE, len(data.x_test))  # a small test split (the visitor's images) shows each once
+    indices = [(start + offset) % len(data.x_test) for offset in range(shown)]
     columns = st.columns(GALLERY_SIZE // 2)
     for position, index in enumerate(indices):
         with columns[position % len(columns)]:

@@ -86,8 +86,8 @@ def images_upload() -> None:
                 bar.empty()
                 session.add_dataset(data)
                 done[upload.file_id] = data.name
-                for key in DATASET_KEYS:  # the page on show switches to the new images too
-                    st.session_state.pop(key, None)
+                for key in DATASET_KEYS:  # the page on show switches to the new images (the others open on them)
+                    st.session_state[key] = data.name
         outcome = done[upload.file_id]
         if outcome in session.current().datasets:
             st.success(f"{resources.dataset_label(outcome)}: {user_images.summary(session.current().datasets[outcome].source)}")

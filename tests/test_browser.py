@@ -402,3 +402,87 @@ def test_a_person_points_at_the_latent_scatter_and_sees_the_image(server, browse
     page.mouse.move(5, 5)
     sync_api.expect(thumbnail).to_be_hidden(timeout=10_000)
     context.close()
+
+
+def _colour_zip(path: Path, count: int = 100) -> Path:
+    """`count` colour pictures of several sizes in two sub-folders, zipped as a person would zip a folder."""
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    with zipfile.ZipFile(path, "w") as archive:
+        for k in range(count):
+            colour = (230, 40, 40) if k % 2 else (40, 90, 230)
+            picture = Image.new("RGB", (int(rng.integers(40, 120)), int(rng.integers(40, 120))), colour)
+            picture.paste((250, 220, 40), (10, 10, 10 + k % 25, 30))
+            file = io.BytesIO()
+            picture.save(file, format="PNG" if k % 2 else "JPEG")
+            archive.writestr(f"pictures/{'red' if k % 2 else 'blue'}/{k:03d}.{'png' if k % 2 else 'jpg'}",
+                             file.getvalue())
+    return path
+
+
+def _saturation(png: bytes) -> int:
+    """The largest difference between a pixel's colour channels (0 for a grey picture)."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=np.int16)
+    return int((pixels.max(axis=-1) - pixels.min(axis=-1)).max())
+
+
+def test_a_person_uploads_colour_pictures_trains_and_sees_a_colour_strip(server, browser, tmp_path):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(server + "/?page=train")
+    page.get_by_role("button", name="Start").wait_for(timeout=90_000)
+    _wait_idle(page)
+    sidebar = page.locator("[data-testid='stSidebar']")
+    sidebar.locator("[data-testid='stExpander']", has_text="Your images").locator("summary").click()
+    sidebar.locator("input[type=file]").set_input_files(str(_colour_zip(tmp_path / "pictures.zip")))
+    page.get_by_text(re.compile(r"100 images \(90 train, 10 test\), 32x32 RGB, 2 classes")).first.wait_for(
+        timeout=60_000)
+    _wait_idle(page)
+    picker = page.locator("[data-testid='stSelectbox']", has_text="Dataset").locator("input").first
+    sync_api.expect(picker).to_have_value("pictures.zip (yours)", timeout=30_000)  # the page switched to them
+    batch = page.locator("[data-testid='stSlider']", has_text="Batch size").get_by_role("slider")
+    batch.focus()
+    batch.press("ArrowLeft")  # 64 -> 32: 90 training pictures hold two batches of 32
+    _wait_idle(page)
+    rate = page.locator("[data-testid='stSlider']", has_text="Learning rate").get_by_role("slider")
+    rate.focus()
+    for _ in range(2):
+        rate.press("ArrowRight")  # 1e-4 -> 1e-3: 20 steps leave the grey start behind
+    _wait_idle(page)
+    page.get_by_role("button", name="Start").click()
+    page.locator("[data-testid='stMetric']", has_text="step").first.wait_for(timeout=90_000)
+    deadline = time.time() + 180
+    while _metric(page, "step") < 20 and time.time() < deadline:
+        page.wait_for_timeout(500)
+    assert _metric(page, "step") >= 20
+    page.screenshot(path=SHOTS / "18-training-own-images.png", full_page=True)
+    page.get_by_role("button", name="Pause").click()
+    _wait_idle(page)
+    page.locator("[data-testid='stExpander']", has_text="Save, download or load weights").locator("summary").click()
+    save = page.get_by_role("button", name="Save to my models")
+    sync_api.expect(save).to_be_enabled(timeout=30_000)
+    save.click()
+    page.get_by_text(re.compile(r"Saved my-model \(this session\) at step")).wait_for(timeout=60_000)
+    page.get_by_role("link", name="Interpolate").click()
+    page.get_by_text(re.compile(r"at alpha 0\.50")).first.wait_for(timeout=90_000)
+    _wait_idle(page)
+
+    def pixels(index: int) -> bytes:  # A, B, the mix, then the strip
+        source = page.get_by_role("img").nth(index).get_attribute("src")
+        return page.request.get(source if source.startswith("http") else server + source).body()
+
+    assert _saturation(pixels(0)) > 100  # the endpoint A, a picture of the upload, in colour
+    assert _saturation(pixels(3)) > 30  # the decoded strip is in colour too
+    page.screenshot(path=SHOTS / "19-own-images-interpolate.png", full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0
+    context.close()
