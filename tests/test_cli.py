@@ -43,7 +43,8 @@ def test_train_then_eval(tmp_path):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["train", "--dataset", "cifar"], "invalid choice: 'cifar'"),
+    (["train", "--dataset", "cifar"], "unknown dataset 'cifar'; choose one of lines, mnist"),
+    (["train", "--dataset", "/nonexistent/photos"], "does not exist; give a folder of images"),
     (["train", "--batch", "63"], "batch_size must be even"),
     (["train", "--steps", "-4"], "must be >= 0"),
     (["train", "--resume"], "--resume needs --out"),
