@@ -145,9 +145,14 @@ def _folder_members(folder: Path, limits: Limits) -> list[_Member]:
 
 
 def _read_file(path: Path, limits: Limits) -> bytes:
+    """The file's bytes, at most file_bytes (asking for no more than the file holds: a read sized by the limit
+    would allocate 64 MiB per picture)."""
     with open(path, "rb") as handle:
-        data = handle.read(limits.file_bytes + 1)
-    if len(data) > limits.file_bytes:
+        size = os.fstat(handle.fileno()).st_size
+        if size > limits.file_bytes:
+            raise _TooLarge(f"over {limits.file_bytes >> 20} MiB")
+        data = handle.read(size + 1)
+    if len(data) > limits.file_bytes:  # it grew while being read
         raise _TooLarge(f"over {limits.file_bytes >> 20} MiB")
     return data
 
@@ -173,11 +178,14 @@ def _zip_members(archive: zipfile.ZipFile, path: Path, limits: Limits) -> list[_
 
 
 def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits) -> bytes:
-    """At most file_bytes + 1 bytes of one member, whatever its header claims (a bomb stops here)."""
+    """One member's bytes: at most its stated size and at most file_bytes, plus one byte to catch a member
+    that unpacks to more than either (a bomb stops here, whatever its header claims)."""
     with archive.open(info) as handle:
-        data = handle.read(limits.file_bytes + 1)
+        data = handle.read(min(info.file_size, limits.file_bytes) + 1)
     if len(data) > limits.file_bytes:
         raise _TooLarge(f"unpacks to over {limits.file_bytes >> 20} MiB")
+    if len(data) > info.file_size:
+        raise _TooLarge(f"unpacks to more than the {info.file_size:,} bytes its archive states")
     return data
 
 
@@ -210,7 +218,8 @@ def _decode_all(members: list[_Member], limits: Limits, progress: Progress | Non
         return member, decode(data, limits), len(data)
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        for done, (member, result, size) in enumerate(pool.map(work, members), start=1):
+        results = pool.map(work, members) if workers > 1 else map(work, members)  # one core: no hand-offs
+        for done, (member, result, size) in enumerate(results, start=1):
             unpacked += size
             if unpacked > limits.unpacked_bytes:
                 raise ImagesError(f"the images unpack to over {limits.unpacked_bytes >> 20} MiB; the limit is "
