@@ -32,6 +32,7 @@ FORMATS = {"PNG", "JPEG", "MPO", "WEBP", "BMP"}  # what Pillow reports for those
 GREY_MODES = {"1", "L", "LA", "I", "I;16", "F"}
 GREY_TOLERANCE = 4  # levels of 255
 TEST_FRACTION = 0.1
+MAX_LABELS = 1000  # sub-folders taken as labels at most (a checkpoint's probe has at most this many outputs)
 SKIPPED_NAMES_SHOWN = 5
 RESIZE_NOTE = "centre-cropped to a square and resized to 32x32"
 
@@ -191,14 +192,14 @@ def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limits: Limits
 
 def _labels(names: list[str]) -> tuple[tuple[str, ...] | None, list[str] | None]:
     """Sub-folder labels: (class names, each image's class) when every image sits in exactly one sub-folder
-    below the common top folders, and there are at least two; else (None, None)."""
+    below the common top folders, and there are from two to MAX_LABELS of them; else (None, None)."""
     parts = [PurePosixPath(name).parts for name in names]
     while parts and all(len(p) > 2 for p in parts) and len({p[0] for p in parts}) == 1:
         parts = [p[1:] for p in parts]  # a single top folder (a zipped folder) is looked through
     if not parts or any(len(p) != 2 for p in parts):
         return None, None
     classes = tuple(sorted({p[0] for p in parts}))
-    return (classes, [p[0] for p in parts]) if len(classes) >= 2 else (None, None)
+    return (classes, [p[0] for p in parts]) if 2 <= len(classes) <= MAX_LABELS else (None, None)
 
 
 def _decode_all(members: list[_Member], limits: Limits, progress: Progress | None, workers: int):
