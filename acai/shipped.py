@@ -50,10 +50,7 @@ SHIPPED: dict[str, Recipe] = {
     "lines-acai": Recipe(("--preset", "lines32"), LINES_TABLE_1_STEPS),
     "lines-baseline": Recipe(("--preset", "lines32", "--model", "ae"), LINES_TABLE_1_STEPS),
     **{f"lines-{model}": Recipe(("--preset", "lines32", "--model", model), LINES_TABLE_1_STEPS)
-       for model in ("dropout", "denoising", "vae", "vqvae")},
-    # The authors' AAE as published decodes every code to the mean image at this budget (docs/RESULTS.md); the
-    # working one (--model aae) is training to replace it.
-    "lines-aae": Recipe(("--preset", "lines32", "--model", "aae-published"), LINES_TABLE_1_STEPS),
+       for model in ("dropout", "denoising", "vae", "aae", "vqvae")},
     "lines-acai-lambda-drop": Recipe(
         ("--precision", "float32"), 23_000, then=((("--lam", "0.05"), 21_000),), start_from="lines-acai",
         note="from the shipped lines-acai with fresh Adam moments; a rerun does not repeat it step for step"),
