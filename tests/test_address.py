@@ -101,10 +101,10 @@ def test_bad_and_stale_values_fall_back_with_one_notice(mnist_available):
 
 @pytest.mark.slow
 def test_an_unknown_dataset_or_page_falls_back(mnist_available):
-    app = opened_at({"dataset": "cifar10", "page": "nowhere"})
+    app = opened_at({"dataset": "celeba", "page": "nowhere"})
     assert not app.exception
     (notice,) = app.warning
-    assert "dataset=`cifar10`" in notice.value and "page=`nowhere`" in notice.value
+    assert "dataset=`celeba`" in notice.value and "page=`nowhere`" in notice.value
     assert app.title[0].value == "Interpolate"
     app.run()
     assert not app.warning  # said once, not on every run
