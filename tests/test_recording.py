@@ -1,0 +1,103 @@
+"""A recorded race: the schedule, the file format's round trip, refusals of damaged and foreign files, and a tiny
+real race recorded step for step."""
+
+import io
+import json
+import zipfile
+
+import numpy as np
+import pytest
+
+from acai import recording
+from acai.recording import Recording, RecordingError
+
+
+def _recording(steps=(0, 1, 3, 7), pairs=2, frames=5, channels=1, seed=0) -> Recording:
+    rng = np.random.default_rng(seed)
+    shape = (len(steps), pairs, frames, 32, 32, channels)
+    return Recording(
+        steps=np.array(steps, dtype=np.int64),
+        frames={side: rng.integers(0, 256, shape, dtype=np.uint8) for side in recording.SIDES},
+        critic={"acai": rng.random(shape[:3], dtype=np.float32),
+                "baseline": np.full(shape[:3], np.nan, np.float32)},
+        endpoints=rng.integers(0, 256, (pairs, 2, 32, 32, channels), dtype=np.uint8),
+        alphas=np.linspace(0, 1, frames, dtype=np.float32),
+        curves={"acai": {"mean_distance": np.array([[0, 0.04], [7, 0.002]])},
+                "baseline": {"mean_distance": np.array([[0, 0.04], [7, 0.02]])}},
+        meta={"machine": "test", "wall_seconds": 1.5, "total_steps": 7})
+
+
+def test_the_schedule_is_denser_early_and_ends_at_the_total():
+    steps = recording.schedule(20_000, 100)
+    assert steps[0] == 0 and steps[-1] == 20_000 and np.all(np.diff(steps) > 0)
+    assert 90 <= len(steps) <= 100
+    assert np.sum(steps <= 2_000) > np.sum(steps > 10_000)  # more points in the first tenth than the last half
+
+
+def test_a_recording_round_trips_exactly(tmp_path):
+    original = _recording(channels=3)
+    recording.write(tmp_path / "race.npz", original)
+    again = recording.read(tmp_path / "race.npz")
+    np.testing.assert_array_equal(again.steps, original.steps)
+    for side in recording.SIDES:
+        np.testing.assert_array_equal(again.frames[side], original.frames[side])
+        np.testing.assert_array_equal(again.critic[side], original.critic[side])
+        np.testing.assert_array_equal(again.curves[side]["mean_distance"], original.curves[side]["mean_distance"])
+    np.testing.assert_array_equal(again.endpoints, original.endpoints)
+    assert again.meta == original.meta
+    assert recording.read((tmp_path / "race.npz").read_bytes()).meta["machine"] == "test"  # from bytes too
+
+
+def test_a_truncated_or_foreign_file_is_refused_with_a_message(tmp_path):
+    data = recording.to_bytes(_recording())
+    for broken in (data[: len(data) // 2], b"GIF89a not a recording", b""):
+        with pytest.raises(RecordingError, match="not a readable race recording"):
+            recording.read(broken)
+    foreign = io.BytesIO()
+    np.savez(foreign, x_train=np.zeros((2, 28, 28), np.uint8))
+    with pytest.raises(RecordingError, match="not a race recording"):
+        recording.read(foreign.getvalue())
+
+
+def test_a_recording_with_wrong_shapes_or_version_is_refused():
+    good = _recording()
+    bad = Recording(good.steps, {**good.frames, "baseline": good.frames["baseline"][:2]}, good.critic, good.endpoints,
+                    good.alphas, good.curves, good.meta)
+    with pytest.raises(RecordingError, match="baseline frames have shape"):
+        recording.read(recording.to_bytes(bad))
+    unordered = Recording(good.steps[::-1].copy(), good.frames, good.critic, good.endpoints, good.alphas, good.curves,
+                          good.meta)
+    with pytest.raises(RecordingError, match="increasing"):
+        recording.read(recording.to_bytes(unordered))
+    data = io.BytesIO(recording.to_bytes(good))
+    rewritten = io.BytesIO()
+    with zipfile.ZipFile(data) as source, zipfile.ZipFile(rewritten, "w") as target:
+        for info in source.infolist():
+            content = source.read(info)
+            if info.filename == "header.npy":
+                header = io.BytesIO()
+                np.save(header, np.frombuffer(json.dumps({"format": recording.FORMAT, "version": 99}).encode(),
+                                              dtype=np.uint8))
+                content = header.getvalue()
+            target.writestr(info, content)
+    with pytest.raises(RecordingError, match="version 99"):
+        recording.read(rewritten.getvalue())
+
+
+@pytest.mark.slow
+def test_a_tiny_race_is_recorded_at_its_schedule():
+    from acai.config import Config
+    from acai.data import load_dataset
+    from acai.race import Race
+
+    config = Config(dataset="lines", depth=4, latent_width=4, latent_size=16, batch_size=8)
+    race = Race(config, load_dataset("lines"), eval_every=3, parallel=False)
+    recorded = recording.record_race(race, total_steps=6, pairs=2, frames=3, count=4)
+    assert recorded.steps.tolist() == recording.schedule(6, 4).tolist() and race.step == 6
+    assert recorded.frames["acai"].shape == (len(recorded.steps), 2, 3, 32, 32, 1)
+    assert np.isfinite(recorded.critic["acai"]).all() and np.isfinite(recorded.critic["baseline"]).all()
+    # Step 0 is the shared start: both sides decode the same frames; later they part.
+    np.testing.assert_array_equal(recorded.frames["acai"][0], recorded.frames["baseline"][0])
+    assert "mean_distance" in recorded.curves["acai"] and recorded.meta["total_steps"] == 6
+    again = recording.read(recording.to_bytes(recorded))
+    np.testing.assert_array_equal(again.frames["baseline"], recorded.frames["baseline"])
