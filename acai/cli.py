@@ -122,6 +122,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="race another autoencoder of Table 1 (its authors' settings; DIR/baseline holds it) "
                            "instead of ACAI at lambda 0; the two share the networks they have alike")
     race.add_argument("--eval-every", type=_positive_int, help="steps between evaluations (default: the preset's)")
+    race.add_argument("--record", type=Path, metavar="FILE",
+                      help="record the race for replay in the app (frames of 4 test pairs at about 100 steps, denser "
+                           "early, the critic's estimates and both curves; one .npz) and run it to --steps, not "
+                           "--seconds")
+    race.add_argument("--steps", type=_positive_int, default=20_000, help="with --record: steps to race (default "
+                      "20,000)")
     race.add_argument("--dataset", type=_dataset_name, metavar="NAME_OR_PATH",
                       help="race on another dataset with the preset's networks, e.g. your own images (a folder, "
                            ".zip or .npz)")
@@ -477,6 +483,8 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
             check_output_folder(args.out / side)
     except CheckpointError as error:
         parser.error(str(error))
+    if args.record is not None:
+        _check_record_target(args.record, parser)
     print(f"{machine_description()}; float32 matmul {matmul_rate() / 1e9:.0f} GFLOP/s", flush=True)
     opponent = None
     if args.against:
@@ -489,6 +497,8 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     print(f"race {args.preset}: ACAI (lambda {config.lam:g}) against {against}, {config.dataset}, "
           f"{config.architecture}, latent {config.latent_size}, lr {config.learning_rate:g}, batch "
           f"{config.batch_size}, for {args.seconds:g} s", flush=True)
+    if args.record is not None:
+        return _record_race(race, args)
     print(race_table_header(race.metric), flush=True)
     printed = 0
     while race.seconds < args.seconds:
@@ -510,6 +520,36 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
               f"{racing.SEPARATION_RATIO:g}x below the baseline's and staying so)")
     else:
         print(f"not separated within {race.seconds:.0f} s")
+    for side, folder in race.save(args.out, card={"command": command_line()}).items():
+        print(f"saved {folder} ({side}, step {race.trainer(side).step})")
+    return 0
+
+
+def _check_record_target(path: Path, parser: argparse.ArgumentParser) -> None:
+    """Before the race: the recording's folder exists, and an existing file there is an earlier recording
+    (replaced), never anything else (a user's file is not overwritten)."""
+    from acai import recording
+
+    if not path.parent.is_dir():
+        parser.error(f"--record {path}: the folder {path.parent} does not exist")
+    if path.exists():
+        try:
+            recording.read(path)
+        except recording.RecordingError:
+            parser.error(f"--record {path}: that file exists and is not a race recording; choose another name")
+
+
+def _record_race(race, args: argparse.Namespace) -> int:
+    """`race --record FILE`: the whole race to --steps, recorded, then both models saved as usual."""
+    from acai import recording
+
+    with tqdm(total=args.steps, unit="step", desc="recording") as bar:
+        recorded = recording.record_race(race, args.steps, progress=lambda step, total: bar.update(step - bar.n))
+    recorded.meta["command"] = command_line()
+    recording.write(args.record, recorded)
+    size = args.record.stat().st_size / 2**20
+    print(f"recorded {len(recorded.steps)} points of {args.steps:,} steps in {recorded.meta['wall_seconds']:.0f} s "
+          f"-> {args.record} ({size:.1f} MiB)")
     for side, folder in race.save(args.out, card={"command": command_line()}).items():
         print(f"saved {folder} ({side}, step {race.trainer(side).step})")
     return 0

@@ -101,3 +101,21 @@ def test_a_tiny_race_is_recorded_at_its_schedule():
     assert "mean_distance" in recorded.curves["acai"] and recorded.meta["total_steps"] == 6
     again = recording.read(recording.to_bytes(recorded))
     np.testing.assert_array_equal(again.frames["baseline"], recorded.frames["baseline"])
+
+
+@pytest.mark.slow
+def test_race_record_writes_a_recording_and_never_overwrites_a_users_file(tmp_path):
+    from acai.cli import main
+
+    mine = tmp_path / "notes.npz"
+    mine.write_bytes(b"my own file")
+    with pytest.raises(SystemExit):
+        main(["race", "--preset", "demo-lines", "--record", str(mine), "--steps", "3", "--out", str(tmp_path / "r")])
+    assert mine.read_bytes() == b"my own file"
+    target = tmp_path / "race.npz"
+    assert main(["race", "--preset", "demo-lines", "--record", str(target), "--steps", "3",
+                 "--out", str(tmp_path / "race")]) == 0
+    recorded = recording.read(target)
+    assert recorded.steps.tolist() == [0, 1, 2, 3] and recorded.frames["acai"].shape[:3] == (4, 4, 9)
+    assert recorded.meta["total_steps"] == 3 and recorded.meta["command"].startswith("python -m acai")
+    assert (tmp_path / "race" / "acai" / "config.json").is_file()
