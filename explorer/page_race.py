@@ -16,7 +16,7 @@ from acai import interpolation, models
 from acai.config import PRESETS
 from acai.data import DatasetError
 from acai.race import SEPARATION_RATIO, Race, eval_every_for
-from explorer import charts, resources, session, widgets
+from explorer import charts, replay, resources, session, widgets
 from explorer.live import LiveRun
 
 RACE_PRESETS = ("demo-lines", "demo-mnist", "demo-fashion", "lines32")
@@ -219,5 +219,7 @@ def render() -> None:
     widgets.live_fragments(visitor.race, _numbers, _pictures, NUMBERS_SECONDS, PICTURES_SECONDS)
     _save(visitor.race.live, opponent)
     session.say_evicted()
+    with st.expander("Replay a recorded race", expanded=False, icon=":material/replay:"):
+        replay.replay_section(resources.pretrained_dir())
     with st.expander("What the numbers mean", expanded=False):
         st.markdown(EXPLANATION)

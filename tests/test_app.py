@@ -319,3 +319,27 @@ def test_a_hostile_upload_is_answered_in_words_and_the_app_goes_on():
     app.switch_page("app_pages/train.py").run()
     app.button(key="train_step").click().run()
     assert not app.exception and any("fewer than two batches of 64" in w.value for w in app.warning)
+
+
+def test_the_race_page_replays_an_uploaded_recording_and_refuses_a_foreign_file():
+    import io
+
+    from acai import recording
+
+    rng = np.random.default_rng(0)
+    shape = (5, 2, 5, 32, 32, 1)
+    recorded = recording.Recording(
+        np.array([0, 1, 4, 9, 16]), {side: rng.integers(0, 256, shape, dtype=np.uint8) for side in recording.SIDES},
+        {"acai": rng.random(shape[:3], dtype=np.float32), "baseline": np.full(shape[:3], np.nan, np.float32)},
+        rng.integers(0, 256, (2, 2, 32, 32, 1), dtype=np.uint8), np.linspace(0, 1, 5, dtype=np.float32),
+        {side: {"mean_distance": np.array([[0, 0.04], [16, 0.01]])} for side in recording.SIDES},
+        {"machine": "a test", "wall_seconds": 12.0, "total_steps": 16, "dataset": "lines", "metric": "mean_distance"})
+    app = start("app_pages/race.py")
+    app.file_uploader(key="replay_upload").set_value(("race.npz", recording.to_bytes(recorded), "application/zip")).run()
+    assert not app.exception and not app.error, [e.value for e in app.exception]
+    (player,) = [element for element in app.get("bidi_component") if "acai_race_replay" in str(element.proto)]
+    assert "Recorded, not live: 16 steps of lines in 12 s" in str(player.proto)
+    foreign = io.BytesIO()
+    np.savez(foreign, x_train=np.zeros((2, 28, 28), np.uint8))
+    app.file_uploader(key="replay_upload").set_value(("mine.npz", foreign.getvalue(), "application/zip")).run()
+    assert not app.exception and any("not a race recording" in error.value for error in app.error)

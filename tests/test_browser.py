@@ -486,3 +486,54 @@ def test_a_person_uploads_colour_pictures_trains_and_sees_a_colour_strip(server,
     page.screenshot(path=SHOTS / "19-own-images-interpolate.png", full_page=True)
     assert page.locator("[data-testid='stException']").count() == 0
     context.close()
+
+
+def test_a_person_replays_a_recorded_race_and_scrubs_it_without_the_server(server, browser, tmp_path):
+    import numpy as np
+
+    from acai import lines, recording
+
+    rng = np.random.default_rng(0)
+    steps = recording.schedule(2_000, 12)
+    angles = rng.uniform(0, 2 * np.pi, (len(steps), 2, 9))  # a different line in every frame of every step
+    frames = ((lines.render_lines(angles.reshape(-1)) + 1) * 127.5).astype(np.uint8).reshape(len(steps), 2, 9, 32, 32, 1)
+    recorded = recording.Recording(
+        steps, {"acai": frames, "baseline": frames[:, ::-1].copy()},
+        {"acai": rng.random((len(steps), 2, 9), dtype=np.float32),
+         "baseline": rng.random((len(steps), 2, 9), dtype=np.float32)},
+        frames[0, :, [0, -1]].transpose(1, 0, 2, 3, 4).copy(), np.linspace(0, 1, 9, dtype=np.float32),
+        {side: {"mean_distance": np.stack([steps, np.geomspace(0.04, 0.001 if side == "acai" else 0.01, len(steps))], 1)}
+         for side in recording.SIDES},
+        {"machine": "a test machine", "wall_seconds": 4000.0, "total_steps": 2000, "dataset": "lines",
+         "metric": "mean_distance"})
+    recording.write(tmp_path / "race.npz", recorded)
+    context = browser.new_context(viewport={"width": 1400, "height": 1100})
+    page = context.new_page()
+    sent = []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(payload)))
+    page.goto(server + "/?page=race")
+    page.get_by_role("button", name="Start").wait_for(timeout=90_000)
+    _wait_idle(page)
+    section = page.locator("[data-testid='stExpander']", has_text="Replay a recorded race")
+    section.locator("summary").click()
+    section.locator("input[type=file]").set_input_files(str(tmp_path / "race.npz"))
+    player = page.locator(".acai-replay")
+    player.wait_for(timeout=60_000)
+    page.get_by_text("Recorded, not live: 2,000 steps of lines in 1.1 h").wait_for(timeout=30_000)
+    _wait_idle(page)
+    sync_api.expect(player).not_to_have_attribute("data-drawn", "0", timeout=30_000)  # (it lives in a shadow root)
+    canvas = player.locator("canvas").first
+    before_pixels = canvas.evaluate("c => c.toDataURL()")
+    messages = len(sent)
+    scrubber = player.locator(".scrubber")
+    scrubber.focus()
+    for _ in range(5):
+        scrubber.press("ArrowRight")
+    sync_api.expect(player).to_have_attribute("data-index", "5", timeout=10_000)
+    assert int(player.get_attribute("data-step")) == int(steps[5])
+    assert canvas.evaluate("c => c.toDataURL()") != before_pixels  # the strip follows the scrubber
+    player.locator(".toggle").click()  # play through the remaining steps
+    sync_api.expect(player).to_have_attribute("data-index", str(len(steps) - 1), timeout=30_000)
+    page.screenshot(path=SHOTS / "20-replay.png", full_page=True)
+    assert len(sent) == messages  # scrubbing and playing sent nothing to the server
+    context.close()
