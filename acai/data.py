@@ -37,6 +37,7 @@ CLASS_NAMES = {
     "svhn": [str(k) for k in range(10)],
 }
 CIFAR_RECORD = 1 + 32 * 32 * 3  # the official binary version: a label byte, then 1,024 R, G and B bytes
+CIFAR_FILE_LIMIT = 64 << 20  # a batch file of the binary version is 10,000 records, 29.3 MiB
 SVHN_FILES = {"train": "train_32x32.mat", "test": "test_32x32.mat"}
 
 
@@ -279,6 +280,8 @@ def _read_cifar_binary(source: Path) -> tuple[np.ndarray, ...]:
             with tarfile.open(source, "r:gz") as archive:  # read member by member; nothing is extracted
                 for member in archive.getmembers():
                     if member.isfile() and Path(member.name).name in names:
+                        if member.size > CIFAR_FILE_LIMIT:  # the official batches are 30 MB each
+                            raise DatasetError(f"{source}: {member.name} is {member.size >> 20} MiB; not CIFAR-10's")
                         files[Path(member.name).name] = archive.extractfile(member).read()
     except (OSError, tarfile.TarError, EOFError) as error:
         raise DatasetError(f"{source} could not be read as CIFAR-10's binary version ({error})") from None
