@@ -220,6 +220,6 @@ def render() -> None:
     _save(visitor.race.live, opponent)
     session.say_evicted()
     with st.expander("Replay a recorded race", expanded=False, icon=":material/replay:"):
-        replay.replay_section(resources.pretrained_dir())
+        replay.replay_section(replay.recordings_dir())
     with st.expander("What the numbers mean", expanded=False):
         st.markdown(EXPLANATION)

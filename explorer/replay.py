@@ -182,7 +182,9 @@ def replay_player(recorded: Recording, titles: dict[str, str], key: str, seconds
                   "seconds": seconds, "metric": metric.replace("_", " "), "sides": sides}, key=key)
 
 
-SHIPPED = "race-lines32.npz"  # in pretrained/, when a recording is shipped
+# In recordings/ beside the app (not pretrained/, which holds weights and stays under 100 MB): the paper's
+# lines32 race when one is shipped, else the shorter demo-lines race.
+SHIPPED = ("race-lines32.npz", "race-demo-lines.npz")
 
 
 @st.cache_resource(max_entries=4, show_spinner="Reading the recording…")
@@ -196,16 +198,23 @@ def _read(digest: str, _data: bytes) -> Recording | str:
         return str(error)
 
 
+def recordings_dir():
+    """recordings/ beside the app."""
+    from pathlib import Path
+
+    return Path(__file__).resolve().parents[1] / "recordings"
+
+
 def replay_section(shipped_folder) -> None:
     """The Race page's "Replay a recorded race": the shipped recording, or one the visitor uploads."""
     import hashlib
 
     upload = st.file_uploader("A recording (.npz, made by `python -m acai race --record FILE`)", type=["npz"],
                               key="replay_upload")
-    shipped = shipped_folder / SHIPPED
+    shipped = next((shipped_folder / name for name in SHIPPED if (shipped_folder / name).is_file()), None)
     if upload is not None:
         data = upload.getvalue()
-    elif shipped.is_file():
+    elif shipped is not None:
         data = shipped.read_bytes()
     else:
         st.caption("No recording is shipped yet: record one with `python -m acai race --preset lines32 --record "
