@@ -215,6 +215,9 @@ def replay_section(shipped_folder) -> None:
     if upload is not None:
         data = upload.getvalue()
     elif shipped is not None:
+        # Sent to the browser only when asked for: its frames are a few MB, and the page reruns often.
+        if not st.toggle(f"Replay the shipped race ({shipped.name})", key="replay_shipped"):
+            return
         data = shipped.read_bytes()
     else:
         st.caption("No recording is shipped yet: record one with `python -m acai race --preset lines32 --record "
