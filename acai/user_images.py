@@ -15,6 +15,7 @@ nothing is ever extracted to disk. Non-images and corrupt files are skipped, cou
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import hashlib
 import io
@@ -218,8 +219,9 @@ def _decode_all(members: list[_Member], limits: Limits, progress: Progress | Non
             return member, "not an image file", len(data)
         return member, decode(data, limits), len(data)
 
-    with concurrent.futures.ThreadPoolExecutor(max_workers=workers) as pool:
-        results = pool.map(work, members) if workers > 1 else map(work, members)  # one core: no hand-offs
+    pool = concurrent.futures.ThreadPoolExecutor(max_workers=workers) if workers > 1 else None
+    with pool or contextlib.nullcontext():
+        results = pool.map(work, members) if pool else map(work, members)  # one core: no hand-offs
         for done, (member, result, size) in enumerate(results, start=1):
             unpacked += size
             if unpacked > limits.unpacked_bytes:

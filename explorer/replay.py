@@ -166,8 +166,16 @@ def describe(recorded: Recording) -> str:
             f"{meta.get('dataset', '?')} in {took} of wall time on {meta.get('machine', 'an unknown machine')}{rate}.")
 
 
-def replay_player(recorded: Recording, titles: dict[str, str], key: str, seconds: float = 20.0) -> None:
-    """Play `recorded` (both sides' strips, the critic's estimates, the curves): `seconds` for all its steps at 1x."""
+def replay_player(recorded: Recording, digest: str, titles: dict[str, str], key: str, seconds: float = 20.0) -> None:
+    """Play `recorded` (both sides' strips, the critic's estimates, the curves): `seconds` for all its steps at 1x.
+    `digest` (of its file) keys the cache of what is sent, so that a rerun does not encode the sprites again."""
+    _replay(data={**_payload(digest, recorded, tuple(titles.items())), "seconds": seconds}, key=key)
+
+
+@st.cache_data(max_entries=4, show_spinner=False)
+def _payload(digest: str, _recorded: Recording, titles: tuple) -> dict:
+    """What the browser needs of a recording: each side's sprite sheet, critic estimates and curve (by digest)."""
+    recorded, titles = _recorded, dict(titles)
     metric = recorded.meta.get("metric", "mean_distance")
     sides = []
     for side in SIDES:
@@ -177,9 +185,9 @@ def replay_player(recorded: Recording, titles: dict[str, str], key: str, seconds
                       "critic": [[[None if math.isnan(v) else float(v) for v in pair_row] for pair_row in step_rows]
                                  for step_rows in critic.tolist()],  # [step][pair][frame]
                       "curve": [[float(a), float(b)] for a, b in curve if math.isfinite(b)]})
-    _replay(data={"label": describe(recorded), "steps": [int(s) for s in recorded.steps],
-                  "pairs": int(recorded.endpoints.shape[0]), "frames": int(len(recorded.alphas)), "scale": SCALE,
-                  "seconds": seconds, "metric": metric.replace("_", " "), "sides": sides}, key=key)
+    return {"label": describe(recorded), "steps": [int(s) for s in recorded.steps],
+            "pairs": int(recorded.endpoints.shape[0]), "frames": int(len(recorded.alphas)), "scale": SCALE,
+            "metric": metric.replace("_", " "), "sides": sides}
 
 
 # In recordings/ beside the app (not pretrained/, which holds weights and stays under 100 MB): the paper's
@@ -223,10 +231,11 @@ def replay_section(shipped_folder) -> None:
         st.caption("No recording is shipped yet: record one with `python -m acai race --preset lines32 --record "
                    "race.npz --steps 20000 --out runs/race` and upload it here.")
         return
-    recorded = _read(hashlib.sha256(data).hexdigest(), data)
+    digest = hashlib.sha256(data).hexdigest()
+    recorded = _read(digest, data)
     if isinstance(recorded, str):
         st.error(f"That file cannot be replayed: {recorded}.")
         return
-    replay_player(recorded, {"acai": "ACAI", "baseline": "the plain autoencoder (lambda 0)"
+    replay_player(recorded, digest=digest, titles={"acai": "ACAI", "baseline": "the plain autoencoder (lambda 0)"
                              if recorded.meta.get("opponent", {}).get("model", "acai") == "acai"
                              else str(recorded.meta.get("opponent", {}).get("model"))}, key="race_replay")

@@ -39,3 +39,33 @@ def mnist_available():
     if not data_dir or not (Path(data_dir) / "mnist.npz").exists():
         pytest.skip("set ACAI_DATA_DIR to a folder with mnist.npz")
     return Path(data_dir)
+
+
+def _colour_zip(count: int, folder: str = "shapes", seed: int = 0) -> bytes:
+    """A .zip of `count` colour pictures of several sizes in two sub-folders (labels), PNG and JPEG, and a text
+    file that is skipped."""
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for k in range(count):
+            colour = (230, 40, 40) if k % 2 else (40, 90, 230)
+            picture = Image.new("RGB", (int(rng.integers(40, 120)), int(rng.integers(40, 120))), colour)
+            picture.paste((250, 220, 40), (10, 10, 10 + k % 25, 30))
+            file = io.BytesIO()
+            picture.save(file, format="PNG" if k % 2 else "JPEG")
+            archive.writestr(f"{folder}/{'red' if k % 2 else 'blue'}/{k:03d}.{'png' if k % 2 else 'jpg'}",
+                             file.getvalue())
+        archive.writestr(f"{folder}/notes.txt", "not a picture")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def colour_zip():
+    """colour_zip(count) -> the bytes of a .zip of generated colour pictures (the app and browser tests' uploads)."""
+    return _colour_zip

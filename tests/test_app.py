@@ -256,30 +256,9 @@ def test_race_start_trains_in_the_background_and_pause_stops_it():
     assert live.target.trainer("acai").step == live.target.trainer("baseline").step
 
 
-def _colour_zip(count: int = 100, seed: int = 0) -> bytes:
-    """A .zip of `count` colour pictures in two sub-folders (labels), of several sizes and formats."""
-    import io
-    import zipfile
-
-    from PIL import Image
-
-    rng = np.random.default_rng(seed)
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for k in range(count):
-            colour = (255, 40, 40) if k % 2 else (40, 40, 255)
-            picture = Image.new("RGB", (int(rng.integers(30, 90)), int(rng.integers(30, 90))), colour)
-            picture.paste((255, 255, 255), (5, 5, 5 + k % 20, 25))
-            file = io.BytesIO()
-            picture.save(file, format="PNG" if k % 3 else "JPEG")
-            archive.writestr(f"shapes/{'red' if k % 2 else 'blue'}/{k:03d}.{'png' if k % 3 else 'jpg'}", file.getvalue())
-        archive.writestr("shapes/notes.txt", "not a picture")
-    return buffer.getvalue()
-
-
-def test_an_uploaded_zip_becomes_a_colour_dataset_on_every_page():
+def test_an_uploaded_zip_becomes_a_colour_dataset_on_every_page(colour_zip):
     app = start("app_pages/train.py")
-    app.file_uploader(key="images_upload").set_value(("shapes.zip", _colour_zip(160), "application/zip")).run()
+    app.file_uploader(key="images_upload").set_value(("shapes.zip", colour_zip(160), "application/zip")).run()
     assert not app.exception, [e.value for e in app.exception]
     assert any("160 images (144 train, 16 test), 32x32 RGB, 2 classes; 1 skipped" in s.value for s in app.success)
     (name,) = app.session_state["acai"].datasets
@@ -303,7 +282,7 @@ def test_an_uploaded_zip_becomes_a_colour_dataset_on_every_page():
     assert race.trainer("acai").config.dataset == name and race.trainer("acai").config.channels == 3
 
 
-def test_a_hostile_upload_is_answered_in_words_and_the_app_goes_on():
+def test_a_hostile_upload_is_answered_in_words_and_the_app_goes_on(colour_zip):
     import io
     import zipfile
 
@@ -314,7 +293,7 @@ def test_a_hostile_upload_is_answered_in_words_and_the_app_goes_on():
     app.file_uploader(key="images_upload").set_value(("escape.zip", buffer.getvalue(), "application/zip")).run()
     assert not app.exception and any("outside the archive" in error.value for error in app.error)
     assert not app.session_state["acai"].datasets
-    app.file_uploader(key="images_upload").set_value(("few.zip", _colour_zip(20), "application/zip")).run()
+    app.file_uploader(key="images_upload").set_value(("few.zip", colour_zip(20), "application/zip")).run()
     (name,) = app.session_state["acai"].datasets  # 20 pictures load; training them in batches of 64 would not
     app.switch_page("app_pages/train.py").run()
     app.button(key="train_step").click().run()

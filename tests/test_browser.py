@@ -404,27 +404,6 @@ def test_a_person_points_at_the_latent_scatter_and_sees_the_image(server, browse
     context.close()
 
 
-def _colour_zip(path: Path, count: int = 100) -> Path:
-    """`count` colour pictures of several sizes in two sub-folders, zipped as a person would zip a folder."""
-    import io
-    import zipfile
-
-    import numpy as np
-    from PIL import Image
-
-    rng = np.random.default_rng(0)
-    with zipfile.ZipFile(path, "w") as archive:
-        for k in range(count):
-            colour = (230, 40, 40) if k % 2 else (40, 90, 230)
-            picture = Image.new("RGB", (int(rng.integers(40, 120)), int(rng.integers(40, 120))), colour)
-            picture.paste((250, 220, 40), (10, 10, 10 + k % 25, 30))
-            file = io.BytesIO()
-            picture.save(file, format="PNG" if k % 2 else "JPEG")
-            archive.writestr(f"pictures/{'red' if k % 2 else 'blue'}/{k:03d}.{'png' if k % 2 else 'jpg'}",
-                             file.getvalue())
-    return path
-
-
 def _saturation(png: bytes) -> int:
     """The largest difference between a pixel's colour channels (0 for a grey picture)."""
     import io
@@ -436,7 +415,7 @@ def _saturation(png: bytes) -> int:
     return int((pixels.max(axis=-1) - pixels.min(axis=-1)).max())
 
 
-def test_a_person_uploads_colour_pictures_trains_and_sees_a_colour_strip(server, browser, tmp_path):
+def test_a_person_uploads_colour_pictures_trains_and_sees_a_colour_strip(server, browser, tmp_path, colour_zip):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(server + "/?page=train")
@@ -444,7 +423,8 @@ def test_a_person_uploads_colour_pictures_trains_and_sees_a_colour_strip(server,
     _wait_idle(page)
     sidebar = page.locator("[data-testid='stSidebar']")
     sidebar.locator("[data-testid='stExpander']", has_text="Your images").locator("summary").click()
-    sidebar.locator("input[type=file]").set_input_files(str(_colour_zip(tmp_path / "pictures.zip")))
+    (tmp_path / "pictures.zip").write_bytes(colour_zip(100, folder="pictures"))
+    sidebar.locator("input[type=file]").set_input_files(str(tmp_path / "pictures.zip"))
     page.get_by_text(re.compile(r"100 images \(90 train, 10 test\), 32x32 RGB, 2 classes")).first.wait_for(
         timeout=60_000)
     _wait_idle(page)
