@@ -128,6 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
                            "--seconds")
     race.add_argument("--steps", type=_positive_int, default=20_000, help="with --record: steps to race (default "
                       "20,000)")
+    race.add_argument("--resume", action="store_true",
+                      help="with --record: continue the interrupted recording kept in --out, with its own settings")
+    race.add_argument("--save-every", type=_positive_float, default=600.0, metavar="SECONDS",
+                      help="with --record: save both sides and the recording so far in --out this often (default 600)")
     race.add_argument("--dataset", type=_dataset_name, metavar="NAME_OR_PATH",
                       help="race on another dataset with the preset's networks, e.g. your own images (a folder, "
                            ".zip or .npz)")
@@ -469,6 +473,8 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from acai.data import DatasetError
     from acai.machine import machine_description, matmul_rate
 
+    if args.resume:
+        return _resume_recording(args, parser)
     try:
         config = PRESETS[args.preset].replace(**{k: v for k, v in (("lam", args.lam), ("seed", args.seed),
                                                                    ("dataset", args.dataset)) if v is not None})
@@ -485,6 +491,8 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         parser.error(str(error))
     if args.record is not None:
         _check_record_target(args.record, parser)
+        if (args.out / PARTIAL_RECORDING).exists():  # ours from an earlier recording, or refused
+            _check_record_target(args.out / PARTIAL_RECORDING, parser)
     print(f"{machine_description()}; float32 matmul {matmul_rate() / 1e9:.0f} GFLOP/s", flush=True)
     opponent = None
     if args.against:
@@ -496,7 +504,8 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
                if args.against else "lambda 0")
     print(f"race {args.preset}: ACAI (lambda {config.lam:g}) against {against}, {config.dataset}, "
           f"{config.architecture}, latent {config.latent_size}, lr {config.learning_rate:g}, batch "
-          f"{config.batch_size}, for {args.seconds:g} s", flush=True)
+          f"{config.batch_size}, " + (f"{args.steps:,} steps, recorded" if args.record else f"for {args.seconds:g} s"),
+          flush=True)
     if args.record is not None:
         return _record_race(race, args)
     print(race_table_header(race.metric), flush=True)
@@ -539,19 +548,64 @@ def _check_record_target(path: Path, parser: argparse.ArgumentParser) -> None:
             parser.error(f"--record {path}: that file exists and is not a race recording; choose another name")
 
 
-def _record_race(race, args: argparse.Namespace) -> int:
-    """`race --record FILE`: the whole race to --steps, recorded, then both models saved as usual."""
+PARTIAL_RECORDING = "recording-partial.npz"  # in race --out DIR: the recording so far, beside DIR/acai and DIR/baseline
+
+
+def _resume_recording(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """`race --record FILE --steps N --out DIR --resume`: the race and the recording continue from DIR."""
+    from acai import race as racing
+    from acai import recording
+    from acai.checkpoints import CheckpointError
+    from acai.data import DatasetError
+    from acai.machine import machine_description, matmul_rate
+
+    if args.record is None:
+        parser.error("--resume continues an interrupted recording: race --record FILE --steps N --out DIR --resume")
+    _check_record_target(args.record, parser)
+    try:
+        partial = recording.read(args.out / PARTIAL_RECORDING)
+        config = Config.from_dict(partial.meta["config"])
+        dataset = _load_data(config.dataset, args.data_dir, config.seed)
+        race = racing.Race.restore(args.out, dataset, eval_every=int(partial.meta["eval_every"]))
+    except (recording.RecordingError, CheckpointError, DatasetError, ValueError, KeyError) as error:
+        parser.error(f"--resume: {args.out} holds no recording to continue ({error})")
+    print(f"{machine_description()}; float32 matmul {matmul_rate() / 1e9:.0f} GFLOP/s", flush=True)
+    print(f"continuing the recording in {args.out} at step {race.step:,} of {partial.meta['total_steps']:,} "
+          f"({len(partial.steps)} points recorded in {partial.meta['wall_seconds']:.0f} s so far)", flush=True)
+    args.steps = int(partial.meta["total_steps"])
+    return _record_race(race, args, partial)
+
+
+def _record_race(race, args: argparse.Namespace, partial=None) -> int:
+    """`race --record FILE`: the whole race to --steps, recorded, then both models saved as usual. Every --save-every
+    seconds both sides and the recording so far are saved in --out, so an interrupted recording continues with
+    --resume."""
     from acai import recording
 
-    with tqdm(total=args.steps, unit="step", desc="recording") as bar:
-        recorded = recording.record_race(race, args.steps, progress=lambda step, total: bar.update(step - bar.n))
-    recorded.meta["command"] = command_line()
+    state = args.out / PARTIAL_RECORDING
+    card = {"command": command_line()}
+
+    def keep(so_far: recording.Recording) -> None:
+        race.save(args.out, card=card)
+        recording.write(state, so_far)
+
+    start = int(partial.steps[-1]) if partial is not None else 0
+    try:
+        with tqdm(total=args.steps, initial=start, unit="step", desc="recording") as bar:
+            recorded = recording.record_race(race, args.steps, partial=partial, save=keep, save_every=args.save_every,
+                                             progress=lambda step, total: bar.update(step - bar.n))
+    except KeyboardInterrupt:
+        saved = f"the state saved at step {recording.read(state).steps[-1]:,}" if state.exists() else "nothing saved"
+        print(f"interrupted; {saved}: continue with the same command and --resume", file=sys.stderr)
+        return 130
+    recorded.meta["command"] = partial.meta.get("command", command_line()) if partial is not None else command_line()
     recording.write(args.record, recorded)
     size = args.record.stat().st_size / 2**20
     print(f"recorded {len(recorded.steps)} points of {args.steps:,} steps in {recorded.meta['wall_seconds']:.0f} s "
           f"-> {args.record} ({size:.1f} MiB)")
-    for side, folder in race.save(args.out, card={"command": command_line()}).items():
+    for side, folder in race.save(args.out, card=card).items():
         print(f"saved {folder} ({side}, step {race.trainer(side).step})")
+    state.unlink(missing_ok=True)
     return 0
 
 

@@ -18,6 +18,7 @@ import os
 import time
 from pathlib import Path
 
+from acai.checkpoints import read_manifest
 from acai.config import Config
 from acai.data import Dataset
 from acai.driver import Evaluator, TrainingRun
@@ -65,20 +66,41 @@ class Race:
         acai = Trainer(config, dataset)
         if opponent is None:
             baseline = Trainer(config.replace(lam=baseline_lam), dataset, networks=acai.networks.copy())
-            self.shared = acai.networks.part_names()
+            shared = acai.networks.part_names()
         else:
             if opponent.dataset != config.dataset or opponent.batch_size != config.batch_size:
                 raise ValueError("both sides of a race train on the same dataset with the same batch size")
             baseline = Trainer(opponent, dataset)
-            self.shared = baseline.networks.take_alike(acai.networks)
-        self.runs = {
-            "acai": TrainingRun(acai, eval_every=eval_every, evaluator=evaluator),
-            "baseline": TrainingRun(baseline, eval_every=eval_every, evaluator=evaluator),
-        }
-        self.metric = headline_metric(dataset)
+            shared = baseline.networks.take_alike(acai.networks)
+        self._start({"acai": TrainingRun(acai, eval_every=eval_every, evaluator=evaluator),
+                     "baseline": TrainingRun(baseline, eval_every=eval_every, evaluator=evaluator)},
+                    shared, parallel=parallel)
+
+    def _start(self, runs: dict[str, TrainingRun], shared: list[str], *, parallel: bool, seconds: float = 0.0) -> None:
+        self.runs = runs
+        self.shared = shared
+        self.metric = headline_metric(runs["acai"].trainer.dataset)
         self._pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="acai-race") if parallel else None
-        self.seconds = 0.0  # race time so far
+        self.seconds = seconds  # race time so far
         self.standings: list[Standing] = []
+
+    @classmethod
+    def restore(cls, folder: str | os.PathLike, dataset: Dataset, *, eval_every: int = 50,
+                evaluator: Evaluator | None = None, parallel: bool = True) -> Race:
+        """Continue a race saved by `save` (folder/acai and folder/baseline) exactly: both sides at their step with
+        their optimizer state, their evaluations so far and the race time spent."""
+        runs = {side: TrainingRun.restore(Path(folder) / side, dataset, eval_every=eval_every, evaluator=evaluator)
+                for side in SIDES}
+        if runs["acai"].step != runs["baseline"].step:
+            raise ValueError(f"{folder}: the two sides are at different steps ({runs['acai'].step} and "
+                             f"{runs['baseline'].step}); a race advances both together")
+        race = cls.__new__(cls)
+        seconds = float(read_manifest(Path(folder) / "acai")["card"].get("race_seconds", 0.0))
+        race._start(runs, [], parallel=parallel, seconds=seconds)
+        for acai, baseline in zip(runs["acai"].evaluations, runs["baseline"].evaluations):
+            if acai["step"] == baseline["step"]:  # the standings so far (race time of each is not kept: nan)
+                race.standings.append(Standing(math.nan, acai["step"], acai, baseline, race.metric))
+        return race
 
     @property
     def step(self) -> int:
@@ -132,7 +154,8 @@ class Race:
 
     def save(self, folder: str | os.PathLike, card: dict | None = None) -> dict[str, Path]:
         """folder/acai and folder/baseline, ordinary checkpoint folders."""
-        return {side: run.save(Path(folder) / side, card={"race_side": side, **(card or {})})
+        return {side: run.save(Path(folder) / side,
+                               card={"race_side": side, "race_seconds": round(self.seconds, 1), **(card or {})})
                 for side, run in self.runs.items()}
 
 

@@ -155,50 +155,102 @@ def _checked(arrays: dict[str, np.ndarray]) -> Recording:
 
 
 def record_race(race, total_steps: int, *, pairs: int = 4, frames: int = 9, count: int = 100, seed: int = 3,
-                progress: Callable[[int, int], None] | None = None) -> Recording:
-    """Train `race` (an acai.race.Race, at step 0) to `total_steps`, recording both sides at `schedule(total_steps,
-    count)`: the frames of `pairs` fixed test pairs at `frames` alphas, the critic's estimates, and the
-    evaluation curves. `progress(step, total_steps)` after each recorded step."""
+                progress: Callable[[int, int], None] | None = None, partial: Recording | None = None,
+                save: Callable[[Recording], None] | None = None, save_every: float = 600.0) -> Recording:
+    """Train `race` (an acai.race.Race) to `total_steps`, recording both sides at `schedule(total_steps, count)`:
+    the frames of `pairs` fixed test pairs at `frames` alphas, the critic's estimates, and the evaluation curves.
+
+    A long recording survives interruptions: every `save_every` seconds of wall time (and at the end) `save` is
+    handed the recording so far (meta "partial": True), for the caller to keep beside the race's checkpoints; a
+    race restored from those checkpoints continues it when given that `partial`.
+    `progress(step, total_steps)` after each recorded step."""
     import time
 
-    from acai import interpolation
     from acai.data import to_display
     from acai.machine import machine_description, matmul_rate
 
-    if race.step != 0:
-        raise ValueError("a recording starts at step 0")
+    where = {"machine": machine_description(), "matmul_gflops": round(matmul_rate() / 1e9)}  # measured once
     data = race.trainer("acai").dataset
-    index = np.random.default_rng(seed).choice(len(data.x_test), size=2 * pairs, replace=False)
+    if partial is None:
+        if race.step != 0:
+            raise ValueError("a recording starts at step 0 (or continues a partial recording)")
+        index = np.random.default_rng(seed).choice(len(data.x_test), size=2 * pairs, replace=False)
+        alphas = np.linspace(0.0, 1.0, frames, dtype=np.float32)
+        shots, estimates, done, spent = {side: [] for side in SIDES}, {side: [] for side in SIDES}, [], 0.0
+    else:
+        _check_continues(partial, race, total_steps, count)
+        index, alphas = np.asarray(partial.meta["test_images"]), partial.alphas
+        shots = {side: list(partial.frames[side]) for side in SIDES}
+        estimates = {side: list(partial.critic[side]) for side in SIDES}
+        done, spent = partial.steps.tolist(), float(partial.meta.get("wall_seconds", 0.0))
     first, second = data.x_test[index[0::2]], data.x_test[index[1::2]]
-    alphas = np.linspace(0.0, 1.0, frames, dtype=np.float32)
-    steps = schedule(total_steps, count)
-    shots = {side: [] for side in SIDES}
-    estimates = {side: [] for side in SIDES}
-    begun = time.perf_counter()
-    for step in steps:
+    endpoints = np.stack([to_display(first), to_display(second)], axis=1)
+    begun = last_save = time.perf_counter()
+
+    def so_far(complete: bool) -> Recording:
+        return _assemble(race, done, shots, estimates, endpoints, alphas, index, total_steps, count, where,
+                         wall=spent + time.perf_counter() - begun, complete=complete)
+
+    for step in schedule(total_steps, count):
+        if done and step <= done[-1]:
+            continue
         if step > race.step:
             reports = race.advance(int(step - race.step))
             diverged = [report.diverged for report in reports.values() if report.diverged]
             if diverged:
                 raise RuntimeError(f"the race diverged at step {race.step}: {diverged[0]}")
         for side in SIDES:
-            networks = race.trainer(side).networks
-            strips = [interpolation.interpolate(networks, a, b, alphas) for a, b in zip(first, second)]
-            shots[side].append(np.stack([to_display(strip.frames) for strip in strips]))
-            estimates[side].append(np.stack([strip.critic for strip in strips]).astype(np.float32))
+            frame, estimate = _shoot(race.trainer(side).networks, first, second, alphas)
+            shots[side].append(frame)
+            estimates[side].append(estimate)
+        done.append(int(step))
         if progress is not None:
             progress(int(step), total_steps)
-    wall = time.perf_counter() - begun
-    curves = {side: _curves(race.runs[side].evaluations) for side in SIDES}
+        if save is not None and step < total_steps and time.perf_counter() - last_save >= save_every:
+            save(so_far(complete=False))
+            last_save = time.perf_counter()
+    return so_far(complete=True)
+
+
+def _shoot(networks, first: np.ndarray, second: np.ndarray, alphas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """One side's frames (P, F, 32, 32, C) uint8 of the pairs at the alphas, and the critic's estimates (P, F)."""
+    from acai import interpolation
+    from acai.data import to_display
+
+    strips = [interpolation.interpolate(networks, a, b, alphas) for a, b in zip(first, second)]
+    return (np.stack([to_display(strip.frames) for strip in strips]),
+            np.stack([strip.critic for strip in strips]).astype(np.float32))
+
+
+def _check_continues(partial: Recording, race, total_steps: int, count: int) -> None:
+    """A partial recording continues only the race it was made of, at the step where it stopped."""
+    meta = partial.meta
+    if not meta.get("partial"):
+        raise ValueError("that recording is complete; there is nothing to continue")
+    if meta.get("total_steps") != total_steps or meta.get("count") != count:
+        raise ValueError(f"the partial recording is of {meta.get('total_steps')} steps at {meta.get('count')} "
+                         f"points, not {total_steps} at {count}")
+    if int(partial.steps[-1]) != race.step:
+        raise ValueError(f"the partial recording stops at step {int(partial.steps[-1])} but the race's checkpoints "
+                         f"are at step {race.step}; they were not saved together")
+    if meta.get("config") != race.trainer("acai").config.to_dict():
+        raise ValueError("the partial recording was made of another race (its config differs)")
+
+
+def _assemble(race, steps: list[int], shots: dict, estimates: dict, endpoints: np.ndarray, alphas: np.ndarray,
+              index: np.ndarray, total_steps: int, count: int, where: dict, *, wall: float,
+              complete: bool) -> Recording:
     config = race.trainer("acai").config
-    meta = {"machine": machine_description(), "matmul_gflops": round(matmul_rate() / 1e9),
-            "wall_seconds": round(wall, 1), "race_seconds": round(race.seconds, 1), "total_steps": int(total_steps),
-            "dataset": config.dataset, "config": config.to_dict(),
+    meta = {**where, "wall_seconds": round(wall, 1), "race_seconds": round(race.seconds, 1), "total_steps": int(total_steps),
+            "count": int(count),
+            "eval_every": race.eval_every, "dataset": config.dataset, "config": config.to_dict(),
             "opponent": race.trainer("baseline").config.to_dict(), "metric": race.metric,
             "test_images": [int(i) for i in index]}
-    endpoints = np.stack([to_display(first), to_display(second)], axis=1)
-    return Recording(steps, {side: np.stack(shots[side]) for side in SIDES},
-                     {side: np.stack(estimates[side]) for side in SIDES}, endpoints, alphas, curves, meta)
+    if not complete:
+        meta["partial"] = True
+    return Recording(np.asarray(steps, dtype=np.int64), {side: np.stack(shots[side]) for side in SIDES},
+                     {side: np.stack(estimates[side]) for side in SIDES}, endpoints, alphas,
+                     {side: _curves(race.runs[side].evaluations) for side in SIDES}, meta)
 
 
 def _curves(evaluations: list[dict]) -> dict[str, np.ndarray]:

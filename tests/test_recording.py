@@ -119,3 +119,38 @@ def test_race_record_writes_a_recording_and_never_overwrites_a_users_file(tmp_pa
     assert recorded.steps.tolist() == [0, 1, 2, 3] and recorded.frames["acai"].shape[:3] == (4, 4, 9)
     assert recorded.meta["total_steps"] == 3 and recorded.meta["command"].startswith("python -m acai")
     assert (tmp_path / "race" / "acai" / "config.json").is_file()
+
+
+@pytest.mark.slow
+def test_an_interrupted_recording_continues_to_the_same_recording(tmp_path):
+    """Saved part way (the race's checkpoints and the recording so far), restored and continued, the recording
+    equals one made without a break: same steps, frames, critic estimates and curves."""
+    from acai.config import Config
+    from acai.data import load_dataset
+    from acai.race import Race
+
+    config = Config(dataset="lines", depth=4, latent_width=4, latent_size=16, batch_size=8)
+    dataset = load_dataset("lines")
+    whole = recording.record_race(Race(config, dataset, eval_every=2, parallel=False), 8, pairs=2, frames=3, count=5)
+
+    race = Race(config, dataset, eval_every=2, parallel=False)
+    kept = []
+
+    def keep(so_far):  # the CLI keeps the race's checkpoints beside the recording so far
+        race.save(tmp_path / "state")
+        kept.append(recording.read(recording.to_bytes(so_far)))
+        raise KeyboardInterrupt  # interrupted right after the first save
+
+    with pytest.raises(KeyboardInterrupt):
+        recording.record_race(race, 8, pairs=2, frames=3, count=5, save=keep, save_every=0)
+    partial = kept[0]
+    assert partial.meta["partial"] and partial.steps.tolist() == [0]
+    resumed = Race.restore(tmp_path / "state", dataset, eval_every=2, parallel=False)
+    with pytest.raises(ValueError, match="of 8 steps at 5 points, not 9"):
+        recording.record_race(resumed, 9, pairs=2, frames=3, count=5, partial=partial)
+    again = recording.record_race(resumed, 8, pairs=2, frames=3, count=5, partial=partial)
+    assert "partial" not in again.meta and again.steps.tolist() == whole.steps.tolist()
+    for side in recording.SIDES:
+        np.testing.assert_array_equal(again.frames[side], whole.frames[side])
+        np.testing.assert_allclose(again.critic[side], whole.critic[side], rtol=1e-5)
+        np.testing.assert_allclose(again.curves[side]["mean_distance"], whole.curves[side]["mean_distance"], rtol=1e-5)
