@@ -1,18 +1,23 @@
-"""A room full of people on one app server, measured in headless Chromium against `streamlit run`:
+"""A room full of people on one app server, measured against `streamlit run`:
 
-1. first paint: seconds from `streamlit run` until a fresh browser shows the Interpolate page's controls
+1. first paint: seconds from `streamlit run` until a fresh Chromium shows the Interpolate page's controls
    (the alpha slider), and until it shows the first interpolation;
-2. viewers: N browser sessions (default 20) on Interpolate, each moving alpha by one notch at a time and
-   looking at the result for 2-6 s (--pause) before moving again; the latency of each move is from the key
-   press to the new mix on screen; p50 / p95 / max and the errors seen (target: p95 < 1 s, no errors);
+2. the room: N viewers (default 200) that speak Streamlit's own protocol (bench/streamlit_viewer.py: its
+   websocket and protobuf messages, and the media endpoint for the images, without rendering) arrive over
+   --arrive seconds, then each moves alpha by one notch and looks at the result for 2-6 s (--pause) before
+   moving again. Beside them, in the same run, B real Chromium pages (default 3) do the same, so the protocol
+   viewers' latency can be checked against a browser's. A move's latency is from the message sent (the key
+   press, in Chromium) to the new image's bytes received (on screen, in Chromium); p50 / p95 / max, errors
+   (target: p95 < 1 s, no errors), the server's CPU and memory;
 3. trainings: K sessions (default 4) press Start on the Train page (lines32, the paper's lines model);
    the process's total steps/s against one `python -m acai train` of the same config, for each setting of
    ACAI_TRAINING_SLOTS given (default: the app's own default, and K, which lets them all train at once).
 
-Everything runs on this one machine: the browsers' rendering takes CPU from the server, which a real
-audience's own laptops would not. Every figure is printed beside the machine's float32 matmul rate.
+Everything runs on this one machine, on localhost: the viewers' and browsers' own work takes CPU from the
+server, which a real audience's laptops would not. Every figure is printed beside the machine's float32 matmul
+rate.
 
-    python bench/audience.py [--viewers 20] [--moves 8] [--trainers 4] [--seconds 60] [--slots 1 4]
+    python bench/audience.py [--viewers 200] [--browsers 3] [--moves 8] [--arrive 60] [--trainers 4] ...
 """
 
 from __future__ import annotations
@@ -30,19 +35,28 @@ import sys
 import time
 
 from race import CHROMIUM_ARGS, ROOT, cli_speed, cpu_seconds
+from streamlit_viewer import Viewer, ViewerError
 
 from acai.machine import configure_tensorflow  # noqa: E402
 
 configure_tensorflow()  # first: thread pools and log level, before TensorFlow loads
 # Every viewer's tab is in front of somebody: Chromium must not throttle the pages it thinks are hidden.
+ALPHA = "alpha (0 = A, 1 = B)"  # the Interpolate page's slider
+MAX_VIEWERS = 1000  # bounded: a bench, not a load generator for other people's servers (and localhost only)
 VIEWER_ARGS = CHROMIUM_ARGS + ["--disable-background-timer-throttling", "--disable-renderer-backgrounding",
                                "--disable-backgrounding-occluded-windows"]
 
 
-# Whether the big mix's caption says the new alpha: a cheap look at the captions only, every 25 ms while a move
+# Whether the big mix with the new alpha is on screen: its caption says the alpha and its image has loaded (the
+# protocol viewers wait for the image's bytes too). A cheap look at the captions only, every 25 ms while a move
 # waits (Playwright's text locators search the whole page on each poll: twenty of them load 2 cores).
-SHOWS_MIX = """(text) => [...document.querySelectorAll("[data-testid='stCaptionContainer']")]
-                          .some(caption => caption.textContent.includes(text))"""
+SHOWS_MIX = """(text) => [...document.querySelectorAll("[data-testid='stCaptionContainer']")].some(caption => {
+    if (!caption.textContent.includes(text)) return false;
+    let box = caption.parentElement;
+    for (let up = 0; up < 3 && box && !box.querySelector("img"); up++) box = box.parentElement;
+    const image = box && box.querySelector("img");
+    return !image || (image.complete && image.naturalWidth > 0);
+})"""
 
 
 def busy_seconds() -> float:
@@ -86,7 +100,7 @@ async def _open(page, url: str, seconds: float = 90) -> None:
 async def _first_paint(browser, url: str, started: float) -> tuple[float, float]:
     page = await browser.new_page()
     await _open(page, url)
-    await page.get_by_role("slider", name="alpha (0 = A, 1 = B)").wait_for(timeout=120_000)
+    await page.get_by_role("slider", name=ALPHA).wait_for(timeout=120_000)
     controls = time.perf_counter() - started
     await page.get_by_text("at alpha 0.50").first.wait_for(timeout=120_000)
     await page.close()
@@ -97,9 +111,13 @@ async def _viewer(browser, url: str, moves: int, pause: tuple[float, float], lat
                   errors: list[str], everyone_in: asyncio.Barrier) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
-    await _open(page, url)
-    slider = page.get_by_role("slider", name="alpha (0 = A, 1 = B)")
-    await page.get_by_text("at alpha 0.50").first.wait_for(timeout=120_000)
+    slider = page.get_by_role("slider", name=ALPHA)
+    try:
+        await _open(page, url)
+        await page.get_by_text("at alpha 0.50").first.wait_for(timeout=120_000)
+    except Exception as error:
+        errors.append(f"the page did not open: {type(error).__name__}")
+        moves = 0
     await everyone_in.wait()  # the room has opened the address; now everyone plays with alpha
     alpha = 50
     for move in range(moves):
@@ -119,25 +137,64 @@ async def _viewer(browser, url: str, moves: int, pause: tuple[float, float], lat
     await context.close()
 
 
-async def viewers(count: int, moves: int, pause: tuple[float, float]) -> dict:
+async def _protocol_viewer(url: str, moves: int, pause: tuple[float, float], arrival: float, result: dict,
+                           everyone_in: asyncio.Barrier) -> None:
+    """One member of the room, over Streamlit's protocol: arrives, waits for the room, moves alpha `moves` times."""
+    viewer = Viewer(url)
+    try:
+        await asyncio.sleep(arrival)
+        try:
+            result["opened"].append(await viewer.open())
+        finally:
+            await everyone_in.wait()  # counted in even when its page failed: the room does not wait forever
+        alpha = 50
+        for move in range(moves):
+            await asyncio.sleep(random.uniform(*pause))
+            alpha += 1
+            result["latencies"].append((move, await viewer.move(ALPHA, alpha / 100, shows=f"at alpha {alpha / 100:.2f}")))
+    except ViewerError as error:
+        result["errors"].append(str(error))
+    finally:
+        result["received"] += viewer.received_bytes
+        await viewer.close()
+
+
+async def room(count: int, browsers: int, moves: int, pause: tuple[float, float], arrive: float) -> dict:
+    """`count` protocol viewers and `browsers` Chromium pages on one server, the same moves; their latencies apart."""
     from playwright.async_api import async_playwright
 
     with serve() as (url, server_pid, started):
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=VIEWER_ARGS)
             controls, interpolation = await _first_paint(browser, url, started)
-            latencies, errors, everyone_in = [], [], asyncio.Barrier(count + 1)
-            viewing = [asyncio.create_task(_viewer(browser, url, moves, pause, latencies, errors, everyone_in))
-                       for _ in range(count)]
+            everyone_in = asyncio.Barrier(count + browsers + 1)
+            viewers = {"opened": [], "latencies": [], "errors": [], "received": 0}
+            pages = {"latencies": [], "errors": []}
+            begun_arriving = time.perf_counter()
+            tasks = [asyncio.create_task(_protocol_viewer(url, moves, pause, arrive * i / max(count, 1), viewers,
+                                                          everyone_in)) for i in range(count)]
+            tasks += [asyncio.create_task(_viewer(browser, url, moves, pause, pages["latencies"], pages["errors"],
+                                                  everyone_in)) for _ in range(browsers)]
             await everyone_in.wait()
+            arrived = time.perf_counter() - begun_arriving
+            memory_in = memory_mib(server_pid)
             cpu, machine_cpu, begun = cpu_seconds([server_pid]), busy_seconds(), time.perf_counter()
-            await asyncio.gather(*viewing)
+            await asyncio.gather(*tasks)
             elapsed = time.perf_counter() - begun
             server_cpu = (cpu_seconds([server_pid]) - cpu) / elapsed
             machine_cpu = (busy_seconds() - machine_cpu) / elapsed
+            memory = memory_mib(server_pid)
             await browser.close()
-    return {"first_controls": controls, "first_interpolation": interpolation, "latencies": latencies,
-            "errors": errors, "server_cores": server_cpu, "machine_cores": machine_cpu}
+    return {"first_controls": controls, "first_interpolation": interpolation, "viewers": viewers, "pages": pages,
+            "arrived": arrived, "server_cores": server_cpu, "machine_cores": machine_cpu, "memory_in": memory_in,
+            "memory": memory}
+
+
+def memory_mib(pid: int) -> dict[str, float]:
+    """The process's resident memory now and at its peak (VmRSS, VmHWM), MiB."""
+    with open(f"/proc/{pid}/status") as status:
+        fields = dict(line.split(":", 1) for line in status if ":" in line)
+    return {key: int(fields[key].split()[0]) / 1024 for key in ("VmRSS", "VmHWM")}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -186,7 +243,9 @@ async def trainings(count: int, seconds: float, slots: str | None) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--viewers", type=int, default=20)
+    parser.add_argument("--viewers", type=int, default=200, help="protocol viewers in the room")
+    parser.add_argument("--browsers", type=int, default=3, help="Chromium pages beside them, doing the same")
+    parser.add_argument("--arrive", type=float, default=60.0, help="seconds over which the viewers open the address")
     parser.add_argument("--moves", type=int, default=8)
     parser.add_argument("--pause", type=float, nargs=2, default=(2.0, 6.0), metavar=("MIN", "MAX"),
                         help="seconds a viewer looks at the result before moving alpha again (uniform)")
@@ -202,17 +261,27 @@ def main() -> None:
 
     print(f"machine: {machine_description()}, float32 matmul {matmul_rate() / 1e9:.0f} GFLOP/s")
     if not args.skip_viewers:
-        result = asyncio.run(viewers(args.viewers, args.moves, tuple(args.pause)))
+        if not 0 <= args.viewers <= MAX_VIEWERS:
+            parser.error(f"--viewers: 0 to {MAX_VIEWERS}")
+        result = asyncio.run(room(args.viewers, args.browsers, args.moves, tuple(args.pause), args.arrive))
         print(f"first paint after `streamlit run`: controls {result['first_controls']:.1f} s, first interpolation "
               f"{result['first_interpolation']:.1f} s (target < 10 s on a 68 GFLOP/s machine)")
-        moves = result["latencies"]
-        print(f"{args.viewers} viewers x {args.moves} alpha moves, {args.pause[0]:g}-{args.pause[1]:g} s apart: "
-              f"{describe([seconds for _, seconds in moves])} (target p95 < 1000 ms); errors: "
-              f"{len(result['errors'])} {result['errors'][:5]}; CPU cores used meanwhile: the server "
-              f"{result['server_cores']:.2f}, the whole machine {result['machine_cores']:.2f} (the rest is "
-              f"Chromium's {args.viewers} pages)")
-        print(f"  each viewer's first move: {describe([seconds for move, seconds in moves if move == 0])}; "
-              f"the later ones: {describe([seconds for move, seconds in moves if move > 0])}")
+        viewers, pages = result["viewers"], result["pages"]
+        print(f"{args.viewers} protocol viewers arrived over {args.arrive:g} s (the room was in after "
+              f"{result['arrived']:.0f} s): each page's first run {describe(viewers['opened'])}")
+        print(f"the room, {args.viewers} protocol viewers + {args.browsers} Chromium pages x {args.moves} alpha moves, "
+              f"{args.pause[0]:g}-{args.pause[1]:g} s apart:")
+        for name, group in (("protocol viewers", viewers), ("Chromium pages", pages)):
+            moves = group["latencies"]
+            print(f"  {name}: {describe([seconds for _, seconds in moves])} (target p95 < 1000 ms); errors: "
+                  f"{len(group['errors'])} {group['errors'][:3]}")
+            print(f"    first moves: {describe([seconds for move, seconds in moves if move == 0])}; later: "
+                  f"{describe([seconds for move, seconds in moves if move > 0])}")
+        print(f"  CPU cores used while they moved: the server {result['server_cores']:.2f}, the whole machine "
+              f"{result['machine_cores']:.2f} (of {os.cpu_count()}); the server's memory: "
+              f"{result['memory_in']['VmRSS']:.0f} MiB when the room was in, {result['memory']['VmRSS']:.0f} MiB at "
+              f"the end, peak {result['memory']['VmHWM']:.0f} MiB; {viewers['received'] / 2**20:.1f} MiB of "
+              "messages to the protocol viewers")
     if not args.skip_trainings:
         cli = cli_speed("lines32", 30, race=False)
         print(f"one `python -m acai train` (lines32): {cli:.2f} steps/s")
