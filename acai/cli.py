@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
                       help="race another autoencoder of Table 1 (its authors' settings; DIR/baseline holds it) "
                            "instead of ACAI at lambda 0; the two share the networks they have alike")
     race.add_argument("--eval-every", type=_positive_int, help="steps between evaluations (default: the preset's)")
+    race.add_argument("--start", type=Path, metavar="FOLDER",
+                      help="a warm start: both sides begin from this checkpoint of the preset's model (e.g. the "
+                           "shipped race-starts/demo-lines-plain, a plain autoencoder that already reconstructs), "
+                           "with fresh optimizer moments")
     race.add_argument("--record", type=Path, metavar="FILE",
                       help="record the race for replay in the app (frames of 4 test pairs at about 100 steps, denser "
                            "early, the critic's estimates and both curves; one .npz) and run it to --steps, not "
@@ -482,6 +486,7 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         config = config.replace(channels=dataset.channels)  # the networks' channels come from the data
     except (ValueError, DatasetError) as error:
         parser.error(str(error))
+    from acai import checkpoints
     from acai.checkpoints import CheckpointError, check_output_folder
 
     try:
@@ -498,7 +503,17 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.against:
         opponent = models.model_config(config, args.against).replace(learning_rate=config.learning_rate,
                                                                       batch_size=config.batch_size)
-    race = racing.Race(config, dataset, opponent=opponent,
+    start = None
+    if args.start is not None:
+        if args.against:
+            parser.error("--start is for a race against lambda 0 (both sides the same model); drop --against")
+        try:
+            start = checkpoints.load_checkpoint(args.start)
+            racing.check_start(config, start.config)
+        except (CheckpointError, ValueError) as error:
+            parser.error(f"--start {args.start}: {error}")
+        print(f"both sides start from {args.start}: {racing.describe_start(start)}", flush=True)
+    race = racing.Race(config, dataset, opponent=opponent, start=start,
                        eval_every=args.eval_every or racing.eval_every_for(args.preset))
     against = (f"the {models.get(args.against).title} (shared start: {', '.join(race.shared) or 'none'})"
                if args.against else "lambda 0")

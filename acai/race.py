@@ -18,7 +18,7 @@ import os
 import time
 from pathlib import Path
 
-from acai.checkpoints import read_manifest
+from acai.checkpoints import Checkpoint, read_manifest
 from acai.config import Config
 from acai.data import Dataset
 from acai.driver import Evaluator, TrainingRun
@@ -55,15 +55,24 @@ class Race:
     """Two TrainingRuns in lockstep: `acai` (config.lam) and `baseline` (baseline_lam, default 0)."""
 
     def __init__(self, config: Config, dataset: Dataset, *, baseline_lam: float = 0.0, opponent: Config | None = None,
-                 eval_every: int = 50, evaluator: Evaluator | None = None, parallel: bool = True):
+                 eval_every: int = 50, evaluator: Evaluator | None = None, parallel: bool = True,
+                 start: Checkpoint | None = None):
         """Args:
             opponent: the second side's config (another model of the same dataset); default: `config` at
                 `baseline_lam`.
+            start: a warm start: both sides begin from this checkpoint's networks (the same model as `config`,
+                trained by any recipe), at step 0 with fresh optimizer moments, instead of from a fresh
+                initialisation. Against lambda 0 only, so that the two sides still start identical.
             parallel: advance the two sides in two threads at once. TensorFlow releases the GIL while
                 it computes, and one small model leaves cores idle between its ops, so two at once
                 fill them (measured in bench/race.py).
         """
-        acai = Trainer(config, dataset)
+        if start is not None:
+            if opponent is not None:
+                raise ValueError("a warm start is for a race against lambda 0 (both sides the same model)")
+            check_start(config, start.config)
+        acai = Trainer(config, dataset, networks=start.networks.copy() if start is not None else None)
+        self.start = start
         if opponent is None:
             baseline = Trainer(config.replace(lam=baseline_lam), dataset, networks=acai.networks.copy())
             shared = acai.networks.part_names()
@@ -95,11 +104,12 @@ class Race:
             raise ValueError(f"{folder}: the two sides are at different steps ({runs['acai'].step} and "
                              f"{runs['baseline'].step}); a race advances both together")
         race = cls.__new__(cls)
+        race.start = None
         seconds = float(read_manifest(Path(folder) / "acai")["card"].get("race_seconds", 0.0))
         race._start(runs, [], parallel=parallel, seconds=seconds)
         for acai, baseline in zip(runs["acai"].evaluations, runs["baseline"].evaluations):
             if acai["step"] == baseline["step"]:  # the standings so far (race time of each is not kept: nan)
-                race.standings.append(Standing(math.nan, acai["step"], acai, baseline, race.metric))
+                race.standings.append(Standing(math.nan, int(acai["step"]), acai, baseline, race.metric))
         return race
 
     @property
@@ -154,11 +164,34 @@ class Race:
 
     def save(self, folder: str | os.PathLike, card: dict | None = None) -> dict[str, Path]:
         """folder/acai and folder/baseline, ordinary checkpoint folders."""
-        return {side: run.save(Path(folder) / side,
-                               card={"race_side": side, "race_seconds": round(self.seconds, 1), **(card or {})})
+        card = {"race_seconds": round(self.seconds, 1), **(card or {})}
+        if self.start is not None:
+            card["warm_start"] = {"from": str(self.start.path), "step": self.start.step,
+                                  "described": describe_start(self.start)}
+        return {side: run.save(Path(folder) / side, card={"race_side": side, **card})
                 for side, run in self.runs.items()}
 
 
 def eval_every_for(preset: str) -> int:
     """Steps between a race's evaluations: about every two seconds of racing on a fast 2-core CPU."""
     return EVAL_EVERY.get(preset, 50)
+
+
+def check_start(config: Config, start: Config) -> None:
+    """A warm start's networks must be the race's model: the same in everything but what a training may choose
+    (lambda, gamma, precision, learning rate, seed). ValueError saying what differs otherwise."""
+    neutral = {"lam": 0.0, "gamma": 0.0, "precision": "float32", "learning_rate": 1.0, "seed": 0}
+    mine, theirs = config.replace(**neutral).to_dict(), start.replace(**neutral).to_dict()
+    differ = [f"{key} {theirs[key]!r} (the race: {mine[key]!r})" for key in mine if mine[key] != theirs.get(key)]
+    if differ:
+        raise ValueError(f"the warm start is another model: {', '.join(differ)}")
+
+
+def describe_start(start: Checkpoint) -> str:
+    """A warm start in words, for the CLI and the Race page: what it is and how it was trained."""
+    config, card = start.config, start.card
+    kind = "the plain autoencoder (lambda 0)" if config.is_baseline else f"{config.kind}, lambda {config.lam:g}"
+    how = f"{kind} trained {start.step:,} steps at learning rate {config.learning_rate:g}, seed {config.seed}"
+    if card.get("wall_seconds"):
+        how += f" ({card['wall_seconds']:.0f} s" + (f" on {card['machine']}" if card.get("machine") else "") + ")"
+    return how

@@ -108,10 +108,17 @@ async def _first_paint(browser, url: str, started: float) -> tuple[float, float]
 
 
 async def _viewer(browser, url: str, moves: int, pause: tuple[float, float], latencies: list[float],
-                  errors: list[str], everyone_in: asyncio.Barrier) -> None:
+                  errors: list[str], everyone_in: asyncio.Barrier, parts: list[tuple[float, float]]) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     slider = page.get_by_role("slider", name=ALPHA)
+    # When the page sent its messages and when its images arrived: a move's latency splits into the page's own
+    # delay before it sends, the server's answer with the image's bytes (what a protocol viewer measures), and
+    # the drawing.
+    sent, arrived = [], []
+    page.on("websocket", lambda socket: socket.on("framesent", lambda _: sent.append(time.perf_counter())))
+    page.on("requestfinished", lambda request: arrived.append(time.perf_counter()) if "/media/" in request.url
+            else None)
     try:
         await _open(page, url)
         await page.get_by_text("at alpha 0.50").first.wait_for(timeout=120_000)
@@ -130,6 +137,10 @@ async def _viewer(browser, url: str, moves: int, pause: tuple[float, float], lat
             await page.wait_for_function(SHOWS_MIX, arg=f"at alpha {alpha / 100:.2f}", polling=25,
                                          timeout=30_000)
             latencies.append((move, time.perf_counter() - begun))
+            message = next((at for at in sent if at >= begun), None)
+            image = next((at for at in arrived if message is not None and at >= message), None)
+            if image is not None:
+                parts.append((message - begun, image - message))
         except Exception as error:  # a timeout counts as an error, not as a latency
             errors.append(f"alpha {alpha / 100:.2f}: {type(error).__name__}")
     if await page.locator("[data-testid='stException']").count():
@@ -169,12 +180,12 @@ async def room(count: int, browsers: int, moves: int, pause: tuple[float, float]
             controls, interpolation = await _first_paint(browser, url, started)
             everyone_in = asyncio.Barrier(count + browsers + 1)
             viewers = {"opened": [], "latencies": [], "errors": [], "received": 0}
-            pages = {"latencies": [], "errors": []}
+            pages = {"latencies": [], "errors": [], "parts": []}
             begun_arriving = time.perf_counter()
             tasks = [asyncio.create_task(_protocol_viewer(url, moves, pause, arrive * i / max(count, 1), viewers,
                                                           everyone_in)) for i in range(count)]
             tasks += [asyncio.create_task(_viewer(browser, url, moves, pause, pages["latencies"], pages["errors"],
-                                                  everyone_in)) for _ in range(browsers)]
+                                                  everyone_in, pages["parts"])) for _ in range(browsers)]
             await everyone_in.wait()
             arrived = time.perf_counter() - begun_arriving
             memory_in = memory_mib(server_pid)
@@ -277,6 +288,10 @@ def main() -> None:
                   f"{len(group['errors'])} {group['errors'][:3]}")
             print(f"    first moves: {describe([seconds for move, seconds in moves if move == 0])}; later: "
                   f"{describe([seconds for move, seconds in moves if move > 0])}")
+        if pages["parts"]:
+            print(f"    Chromium's moves in parts: key press -> message sent {describe([a for a, _ in pages['parts']])}; "
+                  f"message sent -> image received {describe([b for _, b in pages['parts']])} (what a protocol "
+                  "viewer measures); the rest is drawing")
         print(f"  CPU cores used while they moved: the server {result['server_cores']:.2f}, the whole machine "
               f"{result['machine_cores']:.2f} (of {os.cpu_count()}); the server's memory: "
               f"{result['memory_in']['VmRSS']:.0f} MiB when the room was in, {result['memory']['VmRSS']:.0f} MiB at "

@@ -8,14 +8,16 @@ this page draws it."""
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
 from acai import interpolation, models
+from acai.checkpoints import CheckpointError
 from acai.config import PRESETS
 from acai.data import DatasetError
-from acai.race import SEPARATION_RATIO, Race, eval_every_for
+from acai.race import SEPARATION_RATIO, Race, describe_start, eval_every_for
 from explorer import charts, replay, resources, session, widgets
 from explorer.live import LiveRun
 
@@ -68,8 +70,9 @@ def _preset_label(name: str) -> str:
     return f"{name} ({kind}; {resources.dataset_label(config.dataset)}, {config.architecture})"
 
 
-def _new_race(preset: str, opponent: str, images: str | None = None) -> LiveRun | None:
-    """A race of the preset's networks, on the preset's dataset or on `images` (the visitor's own)."""
+def _new_race(preset: str, opponent: str, images: str | None = None, start: Path | None = None) -> LiveRun | None:
+    """A race of the preset's networks, on the preset's dataset or on `images` (the visitor's own); both sides
+    from the warm start in the folder `start`, if given."""
     config = PRESETS[preset].replace(**({"dataset": images} if images else {}))
     data, problem = session.dataset(config.dataset)
     if problem:
@@ -82,8 +85,9 @@ def _new_race(preset: str, opponent: str, images: str | None = None) -> LiveRun 
         st.warning(f"The {opponent_label(opponent)} has no {config.architecture} network: pick a conv preset.")
         return None
     try:
-        race = Race(config, data, opponent=other, eval_every=eval_every_for(preset))
-    except DatasetError as error:  # e.g. the visitor's images are fewer than two batches
+        warm = None if start is None else resources.load_start(str(start), (start / "config.json").stat().st_mtime)
+        race = Race(config, data, opponent=other, eval_every=eval_every_for(preset), start=warm)
+    except (DatasetError, CheckpointError, ValueError) as error:  # too few images; a damaged or foreign start
         st.warning(f"{error}.")
         return None
     return LiveRun(race)
@@ -207,10 +211,20 @@ def render() -> None:
         images = st.selectbox("Data", [None, *visitor.datasets], key="race_images",
                               format_func=lambda name: "the preset's" if name is None else resources.dataset_label(name),
                               help="Race on your own images (uploaded in the sidebar) with the preset's networks")
+    start = resources.race_start(preset) if opponent == OPPONENT_DEFAULT and images is None else None
+    if start is not None and not st.toggle(
+            "Warm start", value=True, key="race_warm",
+            help="Both sides begin from the same plain autoencoder, shipped with the app, that already reconstructs "
+                 "lines: what the race then shows is only what the critic adds. Off: both from fresh weights"):
+        start = None
     settings = _regularisers(visitor.race.live, opponent)
-    widgets.run_controls(visitor.race, "race", lambda: _new_race(preset, opponent, images),
+    widgets.run_controls(visitor.race, "race", lambda: _new_race(preset, opponent, images, start),
                          lambda live: _apply(live, settings))
     live = visitor.race.live
+    if live is not None and live.target.start is not None:
+        st.caption(f"Both sides started from the same warm start, {describe_start(live.target.start)} "
+                   f"(`{Path(live.target.start.path).name}`, shipped with the app): the only difference since is "
+                   "lambda.")
     if live is not None and live.target.trainer("baseline").config.model != "acai":
         race = live.target
         st.caption(f"Against the {race_label(race, 'baseline')}: the same batches; shared start: "

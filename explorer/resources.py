@@ -91,6 +91,20 @@ def load_pretrained(folder: str, modified: float):
     return networks
 
 
+def race_start(preset: str) -> Path | None:
+    """The shipped warm start of a race preset (race-starts/PRESET-plain: a plain autoencoder that already
+    reconstructs), or None."""
+    folder = Path(__file__).resolve().parents[1] / "race-starts" / f"{preset}-plain"
+    return folder if (folder / checkpoints.CONFIG_FILE).is_file() else None
+
+
+@st.cache_resource(show_spinner="Loading the warm start…", max_entries=4)
+def load_start(folder: str, modified: float) -> checkpoints.Checkpoint:
+    """A warm start's checkpoint, loaded once (a race copies its networks; this one is never trained)."""
+    del modified  # part of the cache key
+    return checkpoints.load_checkpoint(folder)
+
+
 @st.cache_resource(show_spinner=False)
 def compute_device() -> str:
     """Where this process trains (acai.machine.compute_device), looked up once."""

@@ -128,3 +128,47 @@ def test_the_live_race_reports_pair_steps_per_wall_clock_second(tiny_config, lin
     live.step_once(8)
     assert live.step == 8
     assert live.steps_per_second == pytest.approx(8 / 2.0)  # pair steps per second of the (fake) wall clock
+
+
+def test_a_warm_started_race_starts_both_sides_from_the_checkpoint(tiny_config, lines_dataset, tmp_path):
+    from acai.driver import TrainingRun
+    from acai.race import check_start, describe_start
+    from acai.training import Trainer
+
+    plain = TrainingRun(Trainer(tiny_config.replace(lam=0.0), lines_dataset))
+    plain.advance(3)
+    plain.save(tmp_path / "start", optimizer=False)
+    start = checkpoints.load_checkpoint(tmp_path / "start")
+    race = Race(tiny_config.replace(learning_rate=3e-4), lines_dataset, eval_every=0, start=start)
+    acai, baseline = race.trainer("acai"), race.trainer("baseline")
+    assert acai.step == baseline.step == 0 and acai.config.lam == tiny_config.lam and baseline.config.lam == 0.0
+    for x, y, z in zip(acai.networks.get_weights(), baseline.networks.get_weights(), start.networks.get_weights()):
+        np.testing.assert_array_equal(x, z)  # the warm start's encoder, decoder, critic and probe, on both sides
+        np.testing.assert_array_equal(y, z)
+    race.advance(2)
+    assert any(not np.array_equal(x, z) for x, z in zip(acai.networks.get_weights(), start.networks.get_weights()))
+    np.testing.assert_array_equal(start.networks.get_weights()[0], plain.trainer.networks.get_weights()[0])  # untouched
+    assert "plain autoencoder (lambda 0) trained 3 steps" in describe_start(start)
+    saved = race.save(tmp_path / "race")
+    assert checkpoints.read_manifest(saved["acai"])["card"]["warm_start"]["step"] == 3
+    with pytest.raises(ValueError, match="another model: latent_size"):
+        check_start(tiny_config.replace(latent_size=2 * tiny_config.latent_size), start.config)
+    with pytest.raises(ValueError, match="against lambda 0"):
+        from acai.models import model_config
+
+        Race(tiny_config, lines_dataset, opponent=model_config(tiny_config, "vae"), start=start)
+
+
+def test_a_saved_race_is_restored_where_it_stopped(tiny_config, lines_dataset, tmp_path):
+    race = Race(tiny_config, lines_dataset, eval_every=2, parallel=False)
+    race.advance(4)
+    race.save(tmp_path / "race")
+    again = Race.restore(tmp_path / "race", lines_dataset, eval_every=2, parallel=False)
+    assert again.step == 4 and [s.step for s in again.standings] == [2, 4]  # every evaluation both sides made
+    assert again.seconds == pytest.approx(race.seconds, abs=0.1)
+    for side in ("acai", "baseline"):
+        for x, y in zip(again.trainer(side).networks.get_weights(), race.trainer(side).networks.get_weights()):
+            np.testing.assert_array_equal(x, y)
+    race.advance(2), again.advance(2)
+    for x, y in zip(again.trainer("acai").networks.get_weights(), race.trainer("acai").networks.get_weights()):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)  # the optimizer's moments came back too
