@@ -61,8 +61,9 @@ class Race:
             opponent: the second side's config (another model of the same dataset); default: `config` at
                 `baseline_lam`.
             start: a warm start: both sides begin from this checkpoint's networks (the same model as `config`,
-                trained by any recipe), at step 0 with fresh optimizer moments, instead of from a fresh
-                initialisation. Against lambda 0 only, so that the two sides still start identical.
+                trained by any recipe) and, when it has them, its Adam moments (at `config`'s learning rates),
+                at step 0, instead of from a fresh initialisation. Against lambda 0 only, so that the two sides
+                still start identical.
             parallel: advance the two sides in two threads at once. TensorFlow releases the GIL while
                 it computes, and one small model leaves cores idle between its ops, so two at once
                 fill them (measured in bench/race.py).
@@ -81,6 +82,10 @@ class Race:
                 raise ValueError("both sides of a race train on the same dataset with the same batch size")
             baseline = Trainer(opponent, dataset)
             shared = baseline.networks.take_alike(acai.networks)
+        if start is not None and start.optimizer_state:
+            for trainer in (acai, baseline):  # a start's moments spare both sides fresh Adam's first jolt
+                trainer.load_optimizer_state(start.optimizer_state)
+                trainer.reset_learning_rates()
         self._start({"acai": TrainingRun(acai, eval_every=eval_every, evaluator=evaluator),
                      "baseline": TrainingRun(baseline, eval_every=eval_every, evaluator=evaluator)},
                     shared, parallel=parallel)

@@ -310,6 +310,12 @@ class Trainer:
                  for number, variable in enumerate(optimizer.variables)}
         return {**state, **self.model.state()}
 
+    def reset_learning_rates(self) -> None:
+        """Each optimizer's learning rate back to this trainer's config (it is a variable of the optimizer state, so
+        loading another run's state brings that run's rate)."""
+        for optimizer, player in zip(self.optimizers, self.model.players):
+            optimizer.learning_rate = self.model.learning_rate(player) or self._base_config.learning_rate
+
     def optimizer_state(self) -> dict[str, np.ndarray]:
         return {key: variable.numpy() for key, variable in self._state_variables().items()}
 

@@ -34,6 +34,7 @@ import subprocess
 import sys
 import time
 
+import websockets
 from race import CHROMIUM_ARGS, ROOT, cli_speed, cpu_seconds
 from streamlit_viewer import Viewer, ViewerError
 
@@ -165,6 +166,8 @@ async def _protocol_viewer(url: str, moves: int, pause: tuple[float, float], arr
             result["latencies"].append((move, await viewer.move(ALPHA, alpha / 100, shows=f"at alpha {alpha / 100:.2f}")))
     except ViewerError as error:
         result["errors"].append(str(error))
+    except (OSError, websockets.WebSocketException) as error:  # refused, reset: the server did not hold
+        result["errors"].append(f"{type(error).__name__}: {error}")
     finally:
         result["received"] += viewer.received_bytes
         await viewer.close()

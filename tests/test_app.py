@@ -222,6 +222,32 @@ def test_race_controls_step_both_models_and_each_lambda_is_its_own():
     assert app.session_state["acai"].race.live is None and not app.exception
 
 
+def test_the_demo_race_starts_warm_from_the_shipped_plain_autoencoder_or_cold_when_asked():
+    from acai import checkpoints
+
+    app = start("app_pages/race.py")
+    app.selectbox(key="race_preset").set_value("demo-lines").run()
+    assert app.toggle(key="race_warm").value  # on by default where a start is shipped
+    app.button(key="race_step").click().run()
+    assert not app.exception, [e.value for e in app.exception]
+    race = app.session_state["acai"].race.live.target
+    shipped = checkpoints.load_checkpoint("race-starts/demo-lines-plain")
+    assert race.start is not None and race.step == 1
+    assert any("Both sides started from the same warm start, the plain autoencoder (lambda 0) trained" in c.value
+               for c in app.caption)
+    race.trainer("acai").networks.decoder.get_weights()  # built
+    # One step from the start: both sides are near the shipped weights, far from a fresh initialisation.
+    moved = [np.abs(a - b).max() for a, b in zip(race.trainer("baseline").networks.decoder.get_weights(),
+                                                 shipped.networks.decoder.get_weights())]
+    assert max(moved) < 0.05
+    app.button(key="race_reset").click().run()
+    app.toggle(key="race_warm").set_value(False).run()
+    app.button(key="race_step").click().run()
+    assert app.session_state["acai"].race.live.target.start is None and not app.exception
+    app.selectbox(key="race_opponent").set_value("vae").run()
+    assert not [toggle for toggle in app.toggle if toggle.key == "race_warm"]  # only against lambda 0
+
+
 def test_race_acai_against_the_vae():
     app = start("app_pages/race.py")
     app.selectbox(key="race_preset").set_value("demo-lines").run()

@@ -172,3 +172,22 @@ def test_a_saved_race_is_restored_where_it_stopped(tiny_config, lines_dataset, t
     race.advance(2), again.advance(2)
     for x, y in zip(again.trainer("acai").networks.get_weights(), race.trainer("acai").networks.get_weights()):
         np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)  # the optimizer's moments came back too
+
+
+def test_a_warm_start_with_adam_moments_hands_them_to_both_sides_at_the_races_learning_rate(
+        tiny_config, lines_dataset, tmp_path):
+    from acai.driver import TrainingRun
+    from acai.training import Trainer
+
+    plain = TrainingRun(Trainer(tiny_config.replace(lam=0.0, learning_rate=1e-4), lines_dataset))
+    plain.advance(3)
+    plain.save(tmp_path / "start")
+    start = checkpoints.load_checkpoint(tmp_path / "start")
+    race = Race(tiny_config.replace(learning_rate=3e-4), lines_dataset, eval_every=0, start=start)
+    for side in ("acai", "baseline"):
+        trainer = race.trainer(side)
+        state = trainer.optimizer_state()
+        for key, value in start.optimizer_state.items():
+            if not key.endswith("/1"):  # every moment and the step count; not the learning rate (optimizer*/1)
+                np.testing.assert_array_equal(state[key], value)
+        assert all(float(optimizer.learning_rate) == pytest.approx(3e-4) for optimizer in trainer.optimizers)
