@@ -118,7 +118,7 @@ def control_response(page, port: int) -> list[float]:
     page.get_by_role("option", name="Lines (synthetic)").click()
     page.wait_for_timeout(1000)
     timings = []
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Start", exact=True).click()
     for _ in range(3):
         page.get_by_role("button", name="Resume").and_(page.locator(":disabled")).wait_for(timeout=60_000)
         page.wait_for_timeout(3000)  # let it train

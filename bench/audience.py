@@ -241,7 +241,7 @@ async def trainings(count: int, seconds: float, slots: str | None) -> dict:
                 await page.locator("[data-testid='stSelectbox']", has_text="Dataset").click()
                 await page.get_by_role("option", name="Lines (synthetic)").click()
                 await page.wait_for_timeout(1500)
-                await page.get_by_role("button", name="Start").click()
+                await page.get_by_role("button", name="Start", exact=True).click()
                 pages.append(page)
             await asyncio.sleep(20)  # compilation, and every session on screen
             first, begun = [await _steps(page) for page in pages], time.perf_counter()

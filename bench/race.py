@@ -126,7 +126,7 @@ def page_speeds(seconds: float) -> tuple[dict, dict]:
 
 
 def _watch(page, button: str, label: str, seconds: float, server_pid: int) -> dict:
-    page.get_by_role("button", name=button).click()
+    page.get_by_role("button", name=button, exact=True).click()
     deadline = time.time() + 120
     while time.time() < deadline:  # past compilation and the first chunks
         try:

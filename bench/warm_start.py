@@ -74,7 +74,7 @@ def on_the_page(seconds: float, shots: Path | None) -> dict:
             while True:
                 try:
                     page.goto(f"http://127.0.0.1:{port}/race")  # demo-lines is the first preset
-                    page.get_by_role("button", name="Start").wait_for(timeout=60_000)
+                    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=60_000)
                     break
                 except Exception:
                     if time.time() > deadline:
@@ -83,7 +83,7 @@ def on_the_page(seconds: float, shots: Path | None) -> dict:
             warm = page.get_by_role("switch", name="Warm start")
             if not warm.is_checked():
                 raise SystemExit("the Race page's Warm start is off by default for demo-lines")
-            page.get_by_role("button", name="Start").click()
+            page.get_by_role("button", name="Start", exact=True).click()
             separated, shot, begun = None, 0, time.perf_counter()
             while time.perf_counter() - begun < seconds and separated is None:
                 page.wait_for_timeout(2000)
@@ -122,6 +122,7 @@ def main() -> None:
     parser.add_argument("--start", type=Path, default=START)
     parser.add_argument("--page", action="store_true", help="also race once on the Race page in headless Chromium")
     parser.add_argument("--page-only", action="store_true")
+    parser.add_argument("--page-seconds", type=float, default=480.0, help="the page's race: at most this long")
     parser.add_argument("--screenshots", type=Path, help="a folder for the page's screenshots while it races")
     args = parser.parse_args()
     from acai import checkpoints
@@ -134,7 +135,7 @@ def main() -> None:
           flush=True)
     print(f"the warm start: {args.start.name}, {describe_start(checkpoints.load_checkpoint(args.start))}", flush=True)
     if args.page or args.page_only:
-        result = on_the_page(300.0, args.screenshots)
+        result = on_the_page(args.page_seconds, args.screenshots)
         print(f"the Race page in Chromium (warm start, seed 0): {result['separated'] or 'not separated'} "
               f"({result['wall']:.0f} s of wall time after pressing Start)", flush=True)
         if args.page_only:

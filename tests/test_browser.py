@@ -110,11 +110,11 @@ def test_a_person_explores_and_trains(server, browser, tmp_path):
 
     # Train in this tab...
     page.get_by_role("link", name="Train").click()
-    page.get_by_role("button", name="Start").wait_for(timeout=30_000)
+    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=30_000)
     page.locator("[data-testid='stSelectbox']", has_text="Dataset").click()
     page.get_by_role("option", name="Lines (synthetic)").click()
     _wait_idle(page)
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Start", exact=True).click()
     page.locator("[data-testid='stMetric']", has_text="step").first.wait_for(timeout=90_000)
     deadline = time.time() + 90
     while _metric(page, "step") < 5 and time.time() < deadline:
@@ -164,8 +164,8 @@ def test_a_person_starts_a_race_and_sees_both_strips_move(server, browser):
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     page = context.new_page()
     page.goto(server + "/race")
-    page.get_by_role("button", name="Start").wait_for(timeout=60_000)
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=60_000)
+    page.get_by_role("button", name="Start", exact=True).click()
     page.locator("[data-testid='stMetric']", has_text="step (each model)").first.wait_for(timeout=90_000)
     deadline = time.time() + 90
     while _metric(page, "step (each model)") < 60 and time.time() < deadline:
@@ -419,7 +419,7 @@ def test_a_person_uploads_colour_pictures_trains_and_sees_a_colour_strip(server,
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(server + "/?page=train")
-    page.get_by_role("button", name="Start").wait_for(timeout=90_000)
+    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=90_000)
     _wait_idle(page)
     sidebar = page.locator("[data-testid='stSidebar']")
     sidebar.locator("[data-testid='stExpander']", has_text="Your images").locator("summary").click()
@@ -439,7 +439,7 @@ def test_a_person_uploads_colour_pictures_trains_and_sees_a_colour_strip(server,
     for _ in range(2):
         rate.press("ArrowRight")  # 1e-4 -> 1e-3: 20 steps leave the grey start behind
     _wait_idle(page)
-    page.get_by_role("button", name="Start").click()
+    page.get_by_role("button", name="Start", exact=True).click()
     page.locator("[data-testid='stMetric']", has_text="step").first.wait_for(timeout=90_000)
     deadline = time.time() + 180
     while _metric(page, "step") < 20 and time.time() < deadline:
@@ -492,7 +492,7 @@ def test_a_person_replays_a_recorded_race_and_scrubs_it_without_the_server(serve
     sent = []
     page.on("websocket", lambda socket: socket.on("framesent", lambda payload: sent.append(payload)))
     page.goto(server + "/?page=race")
-    page.get_by_role("button", name="Start").wait_for(timeout=90_000)
+    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=90_000)
     _wait_idle(page)
     section = page.locator("[data-testid='stExpander']", has_text="Replay a recorded race")
     section.locator("summary").click()
