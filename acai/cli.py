@@ -489,6 +489,15 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from acai import checkpoints
     from acai.checkpoints import CheckpointError, check_output_folder
 
+    start = None
+    if args.start is not None:
+        if args.against:
+            parser.error("--start is for a race against lambda 0 (both sides the same model); drop --against")
+        try:
+            start = checkpoints.load_checkpoint(args.start)
+            racing.check_start(config, start.config)
+        except (CheckpointError, ValueError) as error:
+            parser.error(f"--start {args.start}: {error}")
     try:
         for side in racing.SIDES:
             check_output_folder(args.out / side)
@@ -503,15 +512,7 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     if args.against:
         opponent = models.model_config(config, args.against).replace(learning_rate=config.learning_rate,
                                                                       batch_size=config.batch_size)
-    start = None
-    if args.start is not None:
-        if args.against:
-            parser.error("--start is for a race against lambda 0 (both sides the same model); drop --against")
-        try:
-            start = checkpoints.load_checkpoint(args.start)
-            racing.check_start(config, start.config)
-        except (CheckpointError, ValueError) as error:
-            parser.error(f"--start {args.start}: {error}")
+    if start is not None:
         print(f"both sides start from {args.start}: {racing.describe_start(start)}", flush=True)
     race = racing.Race(config, dataset, opponent=opponent, start=start,
                        eval_every=args.eval_every or racing.eval_every_for(args.preset))

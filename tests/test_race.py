@@ -191,3 +191,15 @@ def test_a_warm_start_with_adam_moments_hands_them_to_both_sides_at_the_races_le
             if not key.endswith("/1"):  # every moment and the step count; not the learning rate (optimizer*/1)
                 np.testing.assert_array_equal(state[key], value)
         assert all(float(optimizer.learning_rate) == pytest.approx(3e-4) for optimizer in trainer.optimizers)
+
+
+def test_race_command_refuses_a_start_of_another_model_and_a_resume_with_nothing_to_continue(tmp_path, capsys):
+    from acai.cli import main
+
+    with pytest.raises(SystemExit):  # lines32 reads the image whole; demo-lines' start reads 4x4 blocks
+        main(["race", "--preset", "lines32", "--start", "race-starts/demo-lines-plain", "--out", str(tmp_path / "a")])
+    assert "the warm start is another model: patch 4 (the race: 1)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["race", "--record", str(tmp_path / "r.npz"), "--out", str(tmp_path / "b"), "--resume"])
+    assert "holds no recording to continue" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "r.npz").exists()
