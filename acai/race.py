@@ -97,6 +97,8 @@ class Race:
         self._pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="acai-race") if parallel else None
         self.seconds = seconds  # race time so far
         self.standings: list[Standing] = []
+        self.start: Checkpoint | None = getattr(self, "start", None)
+        self._carried: dict = {}
 
     @classmethod
     def restore(cls, folder: str | os.PathLike, dataset: Dataset, *, eval_every: int = 50,
@@ -109,9 +111,9 @@ class Race:
             raise ValueError(f"{folder}: the two sides are at different steps ({runs['acai'].step} and "
                              f"{runs['baseline'].step}); a race advances both together")
         race = cls.__new__(cls)
-        race.start = None
-        seconds = float(read_manifest(Path(folder) / "acai")["card"].get("race_seconds", 0.0))
-        race._start(runs, [], parallel=parallel, seconds=seconds)
+        card = read_manifest(Path(folder) / "acai")["card"]
+        race._start(runs, [], parallel=parallel, seconds=float(card.get("race_seconds", 0.0)))
+        race._carried = {key: card[key] for key in ("warm_start",) if key in card}  # what the first save said
         for acai, baseline in zip(runs["acai"].evaluations, runs["baseline"].evaluations):
             if acai["step"] == baseline["step"]:  # the standings so far (race time of each is not kept: nan)
                 race.standings.append(Standing(math.nan, int(acai["step"]), acai, baseline, race.metric))
@@ -169,7 +171,7 @@ class Race:
 
     def save(self, folder: str | os.PathLike, card: dict | None = None) -> dict[str, Path]:
         """folder/acai and folder/baseline, ordinary checkpoint folders."""
-        card = {"race_seconds": round(self.seconds, 1), **(card or {})}
+        card = {**self._carried, "race_seconds": round(self.seconds, 1), **(card or {})}
         if self.start is not None:
             card["warm_start"] = {"from": str(self.start.path), "step": self.start.step,
                                   "described": describe_start(self.start)}

@@ -151,6 +151,8 @@ def test_a_warm_started_race_starts_both_sides_from_the_checkpoint(tiny_config, 
     assert "plain autoencoder (lambda 0) trained 3 steps" in describe_start(start)
     saved = race.save(tmp_path / "race")
     assert checkpoints.read_manifest(saved["acai"])["card"]["warm_start"]["step"] == 3
+    Race.restore(tmp_path / "race", lines_dataset, eval_every=0, parallel=False).save(tmp_path / "race")
+    assert checkpoints.read_manifest(saved["acai"])["card"]["warm_start"]["step"] == 3  # kept through a resume
     with pytest.raises(ValueError, match="another model: latent_size"):
         check_start(tiny_config.replace(latent_size=2 * tiny_config.latent_size), start.config)
     with pytest.raises(ValueError, match="against lambda 0"):
