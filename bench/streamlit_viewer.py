@@ -140,9 +140,11 @@ class Viewer:
 
     async def _until(self, condition, timeout: float, what: str) -> None:
         deadline = time.perf_counter() + timeout
-        while not condition():
-            if self.errors:
+        while True:
+            if self.errors:  # before the condition: an exception and the run's end may arrive together
                 raise ViewerError(self.errors[0])
+            if condition():
+                return
             if self._reader.done():
                 raise ViewerError(f"the connection closed while waiting for {what}")
             left = deadline - time.perf_counter()
