@@ -24,18 +24,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import math
 import os
 import random
 import shutil
-import socket
-import subprocess
-import sys
 import time
 
 import websockets
-from race import CHROMIUM_ARGS, ROOT, cli_speed, cpu_seconds
+from race import CHROMIUM_ARGS, cli_speed, cpu_seconds, serve
 from streamlit_viewer import Viewer, ViewerError
 
 from acai.machine import configure_tensorflow  # noqa: E402
@@ -66,24 +62,6 @@ def busy_seconds() -> float:
         fields = [int(value) for value in stat.readline().split()[1:]]
     idle = fields[3] + fields[4]  # idle, iowait
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
-
-
-@contextlib.contextmanager
-def serve(env: dict[str, str] | None = None):
-    """`streamlit run` on a free localhost port: yields (url, the server's pid, when it was started)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-                               "--server.port", str(port), "--server.address", "127.0.0.1",
-                               "--server.headless", "true"], cwd=ROOT, env={**os.environ, **(env or {})},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        yield f"http://127.0.0.1:{port}", server.pid, started
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 async def _open(page, url: str, seconds: float = 90) -> None:

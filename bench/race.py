@@ -16,6 +16,7 @@ Every timing is printed beside the machine's float32 matmul rate.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -84,44 +85,56 @@ def chromium_pids() -> list[int]:
     return [int(pid) for pid in found]
 
 
+@contextlib.contextmanager
+def serve(env: dict[str, str] | None = None):
+    """`streamlit run` on a free localhost port: yields (url, the server's pid, when it was started)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
+                               "--server.port", str(port), "--server.address", "127.0.0.1",
+                               "--server.headless", "true"], cwd=ROOT, env={**os.environ, **(env or {})},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield f"http://127.0.0.1:{port}", server.pid, started
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def open_page(page, url: str, seconds: float = 60) -> None:
+    """page.goto(url), retried while the fresh server is not listening yet."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            page.goto(url)
+            return
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.3)
+
+
 def page_speeds(seconds: float) -> tuple[dict, dict]:
     """What the open page trains, (Train page, lines32) and (Race page, demo-lines): each
     {"steps_per_second", "server_cores", "browser_cores"}, the cores being the CPU the Streamlit server and
     Chromium used during the measuring window (where the time goes: 2 cores in all)."""
     from playwright.sync_api import sync_playwright
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-                               "--server.port", str(port), "--server.address", "127.0.0.1",
-                               "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            deadline = time.time() + 60
-            while True:
-                try:
-                    page.goto(f"http://127.0.0.1:{port}/train")
-                    break
-                except Exception:
-                    if time.time() > deadline:
-                        raise
-                    time.sleep(0.3)
-            page.locator("[data-testid='stSelectbox']", has_text="Dataset").click()
-            page.get_by_role("option", name="Lines (synthetic)").click()
-            page.wait_for_timeout(1500)
-            train = _watch(page, "Start", "step", seconds, server.pid)
-            page.get_by_role("button", name="Pause").click()
-            page.goto(f"http://127.0.0.1:{port}/race")
-            race = _watch(page, "Start", "step (each model)", seconds, server.pid)
-            page.get_by_role("button", name="Pause").click()
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with serve() as (url, server_pid, _), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        open_page(page, f"{url}/train")
+        page.locator("[data-testid='stSelectbox']", has_text="Dataset").click()
+        page.get_by_role("option", name="Lines (synthetic)").click()
+        page.wait_for_timeout(1500)
+        train = _watch(page, "Start", "step", seconds, server_pid)
+        page.get_by_role("button", name="Pause").click()
+        page.goto(f"{url}/race")
+        race = _watch(page, "Start", "step (each model)", seconds, server_pid)
+        page.get_by_role("button", name="Pause").click()
+        browser.close()
     return train, race
 
 

@@ -53,53 +53,33 @@ def on_the_page(seconds: float, shots: Path | None) -> dict:
     """The Race page in headless Chromium: demo-lines, Warm start on (the default), Start; seconds of race time
     (the page's own "race seconds") until it says "Separated after", with screenshots while it races."""
     import shutil
-    import socket
     import time
 
     from playwright.sync_api import sync_playwright
-    from race import CHROMIUM_ARGS
+    from race import CHROMIUM_ARGS, open_page, serve
 
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-                               "--server.port", str(port), "--server.address", "127.0.0.1",
-                               "--server.headless", "true"], cwd=ROOT, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
-    try:
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            deadline = time.time() + 60
-            while True:
-                try:
-                    page.goto(f"http://127.0.0.1:{port}/race")  # demo-lines is the first preset
-                    page.get_by_role("button", name="Start", exact=True).wait_for(timeout=60_000)
-                    break
-                except Exception:
-                    if time.time() > deadline:
-                        raise
-                    time.sleep(0.3)
-            warm = page.get_by_role("switch", name="Warm start")
-            if not warm.is_checked():
-                raise SystemExit("the Race page's Warm start is off by default for demo-lines")
-            page.get_by_role("button", name="Start", exact=True).click()
-            separated, shot, begun = None, 0, time.perf_counter()
-            while time.perf_counter() - begun < seconds and separated is None:
-                page.wait_for_timeout(2000)
-                banner = page.get_by_text("Separated after")
-                if banner.count():
-                    separated = banner.first.inner_text()
-                if shots is not None and time.perf_counter() - begun >= 30 * shot:
-                    page.screenshot(path=str(shots / f"warm-race-{shot:02d}.png"), full_page=True)
-                    shot += 1
-            if shots is not None:
-                page.screenshot(path=str(shots / "warm-race-end.png"), full_page=True)
-            page.get_by_role("button", name="Pause").click()
-            browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with serve() as (url, _, _started), sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=shutil.which("chromium"), args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        open_page(page, f"{url}/race")  # demo-lines is the first preset
+        page.get_by_role("button", name="Start", exact=True).wait_for(timeout=60_000)
+        warm = page.get_by_role("switch", name="Warm start")
+        if not warm.is_checked():
+            raise SystemExit("the Race page's Warm start is off by default for demo-lines")
+        page.get_by_role("button", name="Start", exact=True).click()
+        separated, shot, begun = None, 0, time.perf_counter()
+        while time.perf_counter() - begun < seconds and separated is None:
+            page.wait_for_timeout(2000)
+            banner = page.get_by_text("Separated after")
+            if banner.count():
+                separated = banner.first.inner_text()
+            if shots is not None and time.perf_counter() - begun >= 30 * shot:
+                page.screenshot(path=str(shots / f"warm-race-{shot:02d}.png"), full_page=True)
+                shot += 1
+        if shots is not None:
+            page.screenshot(path=str(shots / "warm-race-end.png"), full_page=True)
+        page.get_by_role("button", name="Pause").click()
+        browser.close()
     return {"separated": separated, "wall": time.perf_counter() - begun}
 
 
