@@ -100,6 +100,13 @@ def enlarge(image: np.ndarray, scale: int = 8) -> Image.Image:
     return Image.fromarray(pixels).resize((pixels.shape[1] * scale, pixels.shape[0] * scale), Image.Resampling.NEAREST)
 
 
+def enlarged_png(image: np.ndarray, scale: int = 8) -> bytes:
+    """enlarge(image, scale) as PNG bytes (what st.image would encode from the PIL image, done once to cache)."""
+    buffer = io.BytesIO()
+    enlarge(image, scale).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
 def tile(frames: np.ndarray, gap: int = 2) -> np.ndarray:
     """Frames (rows, columns, 32, 32, C) or (columns, 32, 32, C) in [-1, 1] -> one uint8 mosaic, (H, W) for
     grey frames and (H, W, 3) for colour, on white."""

@@ -8,7 +8,10 @@
    moving again. Beside them, in the same run, B real Chromium pages (default 3) do the same, so the protocol
    viewers' latency can be checked against a browser's. A move's latency is from the message sent (the key
    press, in Chromium) to the new image's bytes received (on screen, in Chromium); p50 / p95 / max, errors
-   (target: p95 < 1 s, no errors), the server's CPU and memory;
+   (target: p95 < 1 s, no errors), the server's CPU and memory. The protocol viewers run in a process of their
+   own, and both sides print their event loop's lateness, which every latency they measure includes;
+   --move-cost IDLE...: the server's CPU per move of one viewer moving 202 times in a row, with that many idle
+   sessions open beside it (what a move costs, and how that grows with the sessions open);
 3. trainings: K sessions (default 4) press Start on the Train page (lines32, the paper's lines model);
    the process's total steps/s against one `python -m acai train` of the same config, for each setting of
    ACAI_TRAINING_SLOTS given (default: the app's own default, and K, which lets them all train at once).
@@ -25,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
+import multiprocessing
 import os
 import random
 import shutil
@@ -128,7 +132,7 @@ async def _viewer(browser, url: str, moves: int, pause: tuple[float, float], lat
 
 
 async def _protocol_viewer(url: str, moves: int, pause: tuple[float, float], arrival: float, result: dict,
-                           everyone_in: asyncio.Barrier) -> None:
+                           room_in: asyncio.Barrier, go: asyncio.Event) -> None:
     """One member of the room, over Streamlit's protocol: arrives, waits for the room, moves alpha `moves` times."""
     viewer = Viewer(url)
     try:
@@ -136,7 +140,8 @@ async def _protocol_viewer(url: str, moves: int, pause: tuple[float, float], arr
         try:
             result["opened"].append(await viewer.open())
         finally:
-            await everyone_in.wait()  # counted in even when its page failed: the room does not wait forever
+            await room_in.wait()  # counted in even when its page failed: the room does not wait forever
+        await go.wait()
         alpha = 50
         for move in range(moves):
             await asyncio.sleep(random.uniform(*pause))
@@ -151,35 +156,117 @@ async def _protocol_viewer(url: str, moves: int, pause: tuple[float, float], arr
         await viewer.close()
 
 
+async def _lag(lags: list[float], every: float = 0.05) -> None:
+    """How late this process's event loop wakes (sleeps of `every` s, until cancelled): the measurer's own delay,
+    which every latency it measures includes."""
+    while True:
+        begun = time.perf_counter()
+        await asyncio.sleep(every)
+        lags.append(time.perf_counter() - begun - every)
+
+
+async def _viewers(url: str, count: int, moves: int, pause: tuple[float, float], arrive: float, room_in, go) -> dict:
+    room_is_in, start = asyncio.Barrier(count + 1), asyncio.Event()
+    result = {"opened": [], "latencies": [], "errors": [], "received": 0, "lags": []}
+    tasks = [asyncio.create_task(_protocol_viewer(url, moves, pause, arrive * i / max(count, 1), result, room_is_in,
+                                                  start)) for i in range(count)]
+    await room_is_in.wait()
+    room_in.set()
+    await asyncio.to_thread(go.wait)
+    start.set()
+    lag, cpu, begun = asyncio.create_task(_lag(result["lags"])), time.process_time(), time.perf_counter()
+    await asyncio.gather(*tasks)
+    lag.cancel()
+    result["cores"] = (time.process_time() - cpu) / (time.perf_counter() - begun)
+    return result
+
+
+def _viewers_process(url: str, count: int, moves: int, pause: tuple[float, float], arrive: float, room_in, go,
+                     results) -> None:
+    """The protocol viewers in a process of their own, apart from Playwright's events, so that neither side's
+    latencies can include the other's work; each side measures its own event loop's lateness to show it did not
+    (p95 3-4 ms in rooms of 200: the measurers are not what is slow)."""
+    results.put(asyncio.run(_viewers(url, count, moves, pause, arrive, room_in, go)))
+
+
 async def room(count: int, browsers: int, moves: int, pause: tuple[float, float], arrive: float) -> dict:
-    """`count` protocol viewers and `browsers` Chromium pages on one server, the same moves; their latencies apart."""
+    """`count` protocol viewers (a process of their own) and `browsers` Chromium pages on one server, the same
+    moves; their latencies apart."""
     from playwright.async_api import async_playwright
 
+    spawn = multiprocessing.get_context("spawn")
+    room_in, go, results = spawn.Event(), spawn.Event(), spawn.Queue()
     with serve() as (url, server_pid, started):
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=VIEWER_ARGS)
             controls, interpolation = await _first_paint(browser, url, started)
-            everyone_in = asyncio.Barrier(count + browsers + 1)
-            viewers = {"opened": [], "latencies": [], "errors": [], "received": 0}
-            pages = {"latencies": [], "errors": [], "parts": []}
+            pages_in = asyncio.Barrier(browsers + 1)
+            pages = {"latencies": [], "errors": [], "parts": [], "lags": []}
             begun_arriving = time.perf_counter()
-            tasks = [asyncio.create_task(_protocol_viewer(url, moves, pause, arrive * i / max(count, 1), viewers,
-                                                          everyone_in)) for i in range(count)]
-            tasks += [asyncio.create_task(_viewer(browser, url, moves, pause, pages["latencies"], pages["errors"],
-                                                  everyone_in, pages["parts"])) for _ in range(browsers)]
-            await everyone_in.wait()
+            viewers_process = spawn.Process(target=_viewers_process, daemon=True,
+                                            args=(url, count, moves, pause, arrive, room_in, go, results))
+            viewers_process.start()
+            tasks = [asyncio.create_task(_viewer(browser, url, moves, pause, pages["latencies"], pages["errors"],
+                                                 pages_in, pages["parts"])) for _ in range(browsers)]
+            await asyncio.to_thread(room_in.wait)
+            await pages_in.wait()
             arrived = time.perf_counter() - begun_arriving
             memory_in = memory_mib(server_pid)
             cpu, machine_cpu, begun = cpu_seconds([server_pid]), busy_seconds(), time.perf_counter()
+            go.set()
+            lag, own_cpu = asyncio.create_task(_lag(pages["lags"])), time.process_time()
             await asyncio.gather(*tasks)
+            viewers = await asyncio.to_thread(results.get)
             elapsed = time.perf_counter() - begun
+            lag.cancel()
+            pages["cores"] = (time.process_time() - own_cpu) / elapsed
             server_cpu = (cpu_seconds([server_pid]) - cpu) / elapsed
             machine_cpu = (busy_seconds() - machine_cpu) / elapsed
             memory = memory_mib(server_pid)
+            viewers_process.join(timeout=30)
             await browser.close()
     return {"first_controls": controls, "first_interpolation": interpolation, "viewers": viewers, "pages": pages,
             "arrived": arrived, "server_cores": server_cpu, "machine_cores": machine_cpu, "memory_in": memory_in,
             "memory": memory}
+
+
+async def move_cost(idle_counts: list[int], moves: int = 202) -> list[dict]:
+    """The server's CPU per move of one protocol viewer moving alpha `moves` times in a row, with more and more
+    idle sessions open beside it (each count in `idle_counts`, ascending): what a move costs, and how that grows
+    with the room."""
+    results = []
+    with serve() as (url, server_pid, _):
+        mover, idle = Viewer(url), []
+        deadline = time.perf_counter() + 90
+        while True:  # the fresh server may not listen yet
+            try:
+                await mover.open()
+                break
+            except OSError:
+                if time.perf_counter() > deadline:
+                    raise
+                await asyncio.sleep(0.5)
+        await _moves(mover, 101, server_pid)  # every alpha decoded once, into the shared caches
+        for count in idle_counts:
+            while len(idle) < count:
+                idle.append(Viewer(url))
+                await idle[-1].open()
+            await asyncio.sleep(3)
+            cpu = cpu_seconds([server_pid])
+            await asyncio.sleep(3)
+            quiet = (cpu_seconds([server_pid]) - cpu) / 3
+            results.append({"idle": count, "idle_server_cores": quiet, **await _moves(mover, moves, server_pid)})
+        for viewer in [mover, *idle]:
+            await viewer.close()
+    return results
+
+
+async def _moves(viewer: Viewer, count: int, server_pid: int) -> dict:
+    cpu, latencies = cpu_seconds([server_pid]), []
+    for move in range(count):
+        alpha = move % 101 / 100
+        latencies.append(await viewer.move(ALPHA, alpha, shows=f"at alpha {alpha:.2f}"))
+    return {"cpu_per_move": (cpu_seconds([server_pid]) - cpu) / count, "p50": percentile(latencies, 0.5)}
 
 
 def memory_mib(pid: int) -> dict[str, float]:
@@ -233,6 +320,38 @@ async def trainings(count: int, seconds: float, slots: str | None) -> dict:
     return {"total": sum(per_session), "per_session": per_session, "queued_at_end": queued}
 
 
+def lateness(side: dict) -> str:
+    return (f"p95 {percentile(side['lags'], 0.95) * 1000:.0f} ms, max {max(side['lags'], default=0) * 1000:.0f} ms, "
+            f"{side['cores']:.2f} cores")
+
+
+def report_room(result: dict, args: argparse.Namespace) -> None:
+    print(f"first paint after `streamlit run`: controls {result['first_controls']:.1f} s, first interpolation "
+          f"{result['first_interpolation']:.1f} s (target < 10 s on a 68 GFLOP/s machine)")
+    viewers, pages = result["viewers"], result["pages"]
+    print(f"{args.viewers} protocol viewers arrived over {args.arrive:g} s (the room was in after "
+          f"{result['arrived']:.0f} s): each page's first run {describe(viewers['opened'])}")
+    print(f"the room, {args.viewers} protocol viewers + {args.browsers} Chromium pages x {args.moves} alpha moves, "
+          f"{args.pause[0]:g}-{args.pause[1]:g} s apart:")
+    for name, group in (("protocol viewers", viewers), ("Chromium pages", pages)):
+        moves = group["latencies"]
+        print(f"  {name}: {describe([seconds for _, seconds in moves])} (target p95 < 1000 ms); errors: "
+              f"{len(group['errors'])} {group['errors'][:3]}")
+        print(f"    first moves: {describe([seconds for move, seconds in moves if move == 0])}; later: "
+              f"{describe([seconds for move, seconds in moves if move > 0])}")
+    print("    the measurers' own delay (their event loops' lateness, in every latency they measure): the protocol "
+          f"viewers' process {lateness(viewers)}; Playwright's {lateness(pages)}")
+    if pages["parts"]:
+        print(f"    Chromium's moves in parts: key press -> message sent {describe([a for a, _ in pages['parts']])}; "
+              f"message sent -> image received {describe([b for _, b in pages['parts']])} (what a protocol "
+              "viewer measures); the rest is drawing")
+    print(f"  CPU cores used while they moved: the server {result['server_cores']:.2f}, the whole machine "
+          f"{result['machine_cores']:.2f} (of {os.cpu_count()}); the server's memory: "
+          f"{result['memory_in']['VmRSS']:.0f} MiB when the room was in, {result['memory']['VmRSS']:.0f} MiB at "
+          f"the end, peak {result['memory']['VmHWM']:.0f} MiB; {viewers['received'] / 2**20:.1f} MiB of "
+          "messages to the protocol viewers")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--viewers", type=int, default=200, help="protocol viewers in the room")
@@ -245,6 +364,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60)
     parser.add_argument("--slots", nargs="*", default=None,
                         help="ACAI_TRAINING_SLOTS settings to compare ('default' for the app's own)")
+    parser.add_argument("--move-cost", type=int, nargs="*", default=None, metavar="IDLE",
+                        help="also measure the server's CPU per move of one viewer with these numbers of idle "
+                             "sessions open (e.g. 0 100 200 400)")
     parser.add_argument("--skip-viewers", action="store_true")
     parser.add_argument("--skip-trainings", action="store_true")
     args = parser.parse_args()
@@ -255,29 +377,12 @@ def main() -> None:
     if not args.skip_viewers:
         if not 0 <= args.viewers <= MAX_VIEWERS:
             parser.error(f"--viewers: 0 to {MAX_VIEWERS}")
-        result = asyncio.run(room(args.viewers, args.browsers, args.moves, tuple(args.pause), args.arrive))
-        print(f"first paint after `streamlit run`: controls {result['first_controls']:.1f} s, first interpolation "
-              f"{result['first_interpolation']:.1f} s (target < 10 s on a 68 GFLOP/s machine)")
-        viewers, pages = result["viewers"], result["pages"]
-        print(f"{args.viewers} protocol viewers arrived over {args.arrive:g} s (the room was in after "
-              f"{result['arrived']:.0f} s): each page's first run {describe(viewers['opened'])}")
-        print(f"the room, {args.viewers} protocol viewers + {args.browsers} Chromium pages x {args.moves} alpha moves, "
-              f"{args.pause[0]:g}-{args.pause[1]:g} s apart:")
-        for name, group in (("protocol viewers", viewers), ("Chromium pages", pages)):
-            moves = group["latencies"]
-            print(f"  {name}: {describe([seconds for _, seconds in moves])} (target p95 < 1000 ms); errors: "
-                  f"{len(group['errors'])} {group['errors'][:3]}")
-            print(f"    first moves: {describe([seconds for move, seconds in moves if move == 0])}; later: "
-                  f"{describe([seconds for move, seconds in moves if move > 0])}")
-        if pages["parts"]:
-            print(f"    Chromium's moves in parts: key press -> message sent {describe([a for a, _ in pages['parts']])}; "
-                  f"message sent -> image received {describe([b for _, b in pages['parts']])} (what a protocol "
-                  "viewer measures); the rest is drawing")
-        print(f"  CPU cores used while they moved: the server {result['server_cores']:.2f}, the whole machine "
-              f"{result['machine_cores']:.2f} (of {os.cpu_count()}); the server's memory: "
-              f"{result['memory_in']['VmRSS']:.0f} MiB when the room was in, {result['memory']['VmRSS']:.0f} MiB at "
-              f"the end, peak {result['memory']['VmHWM']:.0f} MiB; {viewers['received'] / 2**20:.1f} MiB of "
-              "messages to the protocol viewers")
+        report_room(asyncio.run(room(args.viewers, args.browsers, args.moves, tuple(args.pause), args.arrive)), args)
+    if args.move_cost:
+        for row in asyncio.run(move_cost(sorted(args.move_cost))):
+            print(f"one viewer moving alpha 202 times in a row, {row['idle']} idle sessions open: server CPU "
+                  f"{row['cpu_per_move'] * 1000:.1f} ms a move, p50 latency {row['p50'] * 1000:.0f} ms (the idle server: "
+                  f"{row['idle_server_cores']:.3f} cores)")
     if not args.skip_trainings:
         cli = cli_speed("lines32", 30, race=False)
         print(f"one `python -m acai train` (lines32): {cli:.2f} steps/s")

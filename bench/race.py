@@ -91,16 +91,36 @@ def serve(env: dict[str, str] | None = None):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"), "--server.port", str(port),
+               "--server.address", "127.0.0.1", "--server.headless", "true"]
+    profile = os.environ.get("ACAI_BENCH_PROFILE")  # a file: sample the server with py-spy (it can only start it)
+    if profile:
+        spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
+        command = [spy, "record", "--threads", "--nonblocking", "--rate", "50", "--format", "raw", "-o", profile, "--",
+                   *command]
     started = time.perf_counter()
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(ROOT / "streamlit_app.py"),
-                               "--server.port", str(port), "--server.address", "127.0.0.1",
-                               "--server.headless", "true"], cwd=ROOT, env={**os.environ, **(env or {})},
+    server = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **(env or {})},
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    pid = _profiled_child(server.pid) if profile else server.pid
     try:
-        yield f"http://127.0.0.1:{port}", server.pid, started
+        yield f"http://127.0.0.1:{port}", pid, started
     finally:
+        if profile:
+            os.kill(pid, 15)  # py-spy writes its file when the server ends
+            server.wait(timeout=60)
         server.terminate()
         server.wait(timeout=30)
+
+
+def _profiled_child(pid: int) -> int:
+    """The server's own pid under py-spy (its CPU and memory are what the benches measure)."""
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        if children:
+            return int(children[0])
+        time.sleep(0.1)
+    raise RuntimeError("py-spy did not start the server")
 
 
 def open_page(page, url: str, seconds: float = 60) -> None:

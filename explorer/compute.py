@@ -15,6 +15,16 @@ def mix(model_key: str, _networks, first: np.ndarray, second: np.ndarray, alpha:
     return result.frames[0], float(result.critic[0])
 
 
+@st.cache_data(max_entries=512, show_spinner=False)
+def mix_png(model_key: str, _networks, first: np.ndarray, second: np.ndarray, alpha: float, method: str,
+            scale: int) -> tuple[bytes, float]:
+    """The big mix as PNG bytes `scale` times enlarged, and the critic's estimate. Encoding it took a sixth of
+    a move's server time in a room of 200 (bench/audience.py); cached, a room on the same pair encodes each
+    alpha once, and the bytes go to st.image as they are."""
+    frame, critic = mix(model_key, _networks, first, second, alpha, method)
+    return images.enlarged_png(frame, scale), critic
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def strip(model_key: str, _networks, first: np.ndarray, second: np.ndarray, steps: int, method: str):
     """(frames (steps, 32, 32, 1), critic estimates (steps,))."""

@@ -11,6 +11,7 @@ from explorer.state import Notices
 
 GALLERY_SIZE = 12
 DRAWING_SIZE = 280  # CSS pixels: ten canvas pixels to a pixel of the 28x28 field
+BIG_SCALE = 8  # the big mix: 32 pixels -> 256
 
 
 def _pick_models(entries):
@@ -204,8 +205,8 @@ def _mix(main, other, first, second, method: str, present: bool, view: dict) -> 
         elif everyone:
             st.caption("Every model plays below, in step.")
         else:
-            frame, critic = compute.mix(main.key, networks, first, second, alpha, method)
-            widgets.frame(frame, _mix_caption(main, alpha, critic), scale=8)
+            png, critic = compute.mix_png(main.key, networks, first, second, alpha, method, BIG_SCALE)
+            widgets.frame(png, _mix_caption(main, alpha, critic))
     if playing and everyone:  # the whole width: seven models in two rows
         _play(shown, first, second, method, seconds, 260 if present else 200)
     address.publish({**view, "alpha": f"{alpha:.2f}"})

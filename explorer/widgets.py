@@ -123,8 +123,10 @@ def _option_label(option) -> str:
     return "All models (Table 1)" if option == ALL_MODELS else option.label
 
 
-def frame(image: np.ndarray, caption: str | None = None, scale: int = 4) -> None:
-    st.image(images.enlarge(image, scale), caption=caption, width="stretch", output_format="PNG")
+def frame(image: np.ndarray | bytes, caption: str | None = None, scale: int = 4) -> None:
+    """One frame, `scale` times enlarged; or PNG bytes already enlarged (compute.mix_png), shown as they are."""
+    picture = image if isinstance(image, bytes) else images.enlarge(image, scale)
+    st.image(picture, caption=caption, width="stretch", output_format="PNG")
 
 
 def fitting_scale(frames: int, width: int) -> int:

@@ -75,3 +75,12 @@ def test_an_upload_is_framed_exactly_as_the_same_drawing():
 def test_a_blank_picture_says_so():
     with pytest.raises(images.ImageError, match="stands out"):
         images.fit_upload(_png(np.full((50, 50), 255, np.uint8)))
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_the_cached_png_of_a_frame_is_the_enlarged_frame(channels):
+    frame = np.random.default_rng(0).uniform(-1, 1, size=(32, 32, channels)).astype(np.float32)
+    decoded = Image.open(io.BytesIO(images.enlarged_png(frame, scale=8)))
+    assert decoded.format == "PNG" and decoded.size == (256, 256)
+    np.testing.assert_array_equal(np.asarray(decoded), np.asarray(images.enlarge(frame, 8)))
+    assert np.asarray(decoded)[8 * 5, 8 * 7 + 3].tolist() == np.asarray(images.enlarge(frame, 1))[5, 7].tolist()
