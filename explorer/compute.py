@@ -18,9 +18,9 @@ def mix(model_key: str, _networks, first: np.ndarray, second: np.ndarray, alpha:
 @st.cache_data(max_entries=512, show_spinner=False)
 def mix_png(model_key: str, _networks, first: np.ndarray, second: np.ndarray, alpha: float, method: str,
             scale: int) -> tuple[bytes, float]:
-    """The big mix as PNG bytes `scale` times enlarged, and the critic's estimate. Encoding it took a sixth of
-    a move's server time in a room of 200 (bench/audience.py); cached, a room on the same pair encodes each
-    alpha once, and the bytes go to st.image as they are."""
+    """The big mix as PNG bytes `scale` times enlarged, and the critic's estimate. Encoding it was 1.8 ms of
+    the 13-15 ms a move costs the server (docs/BENCHMARKS.md, "The room"); cached, a room on the same pair
+    encodes each alpha once, and the bytes go to st.image as they are."""
     frame, critic = mix(model_key, _networks, first, second, alpha, method)
     return images.enlarged_png(frame, scale), critic
 
