@@ -9,6 +9,7 @@ training than slots, the others wait their turn.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import threading
 import time
@@ -22,6 +23,17 @@ from explorer import slots
 
 CHUNK_SECONDS = 0.5  # training between two looks at the controls (Pause answers within this)
 IDLE_SECONDS = 120.0  # a run whose page has not been drawn for this long pauses itself (tab closed)
+RATE_SECONDS = 10.0  # the speed shown is over the chunks of about this many seconds, not the last chunk alone
+
+
+def recent_rate(chunks: collections.deque, seconds: float = RATE_SECONDS) -> float:
+    """Steps per second over the chunks (when, steps, seconds taken) of the last `seconds`, dropping older ones
+    from `chunks` (the newest is always kept). A chunk that held a live evaluation is slow: shown alone it made
+    a race's speed read 0.4 for a moment after each; over ten seconds it is the race's real pace."""
+    newest = chunks[-1][0]
+    while len(chunks) > 1 and newest - chunks[0][0] > seconds:
+        chunks.popleft()
+    return sum(steps for _, steps, _ in chunks) / max(sum(taken for _, _, taken in chunks), 1e-9)
 
 
 class LiveRun:
@@ -33,7 +45,8 @@ class LiveRun:
         self.key = uuid.uuid4().hex  # names this run in process-wide caches
         self.running = False
         self.error: str | None = None
-        self.steps_per_second = 0.0  # of the last chunk
+        self.steps_per_second = 0.0  # over the last RATE_SECONDS of chunks (recent_rate)
+        self._chunks: collections.deque = collections.deque()  # (when, steps, seconds) of recent chunks
         self._chunk = 1
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()  # one advance at a time (thread or Step button)
@@ -96,7 +109,8 @@ class LiveRun:
         else:  # one model: its training time (a live evaluation's pause is not training speed)
             seconds, done, reports = reports.seconds, reports.steps, {"model": reports}
         if done:
-            self.steps_per_second = done / max(seconds, 1e-9)  # a race's step trains both models
+            self._chunks.append((time.monotonic(), done, seconds))
+            self.steps_per_second = recent_rate(self._chunks)  # a race's step trains both models
             self._chunk = int(np.clip(CHUNK_SECONDS * done / max(seconds, 1e-9), 1, 500))
         diverged = [report.diverged for report in reports.values() if report.diverged]
         if diverged:

@@ -130,6 +130,18 @@ def test_the_live_race_reports_pair_steps_per_wall_clock_second(tiny_config, lin
     assert live.steps_per_second == pytest.approx(8 / 2.0)  # pair steps per second of the (fake) wall clock
 
 
+def test_the_speed_shown_is_over_the_last_ten_seconds_not_the_last_chunk():
+    import collections
+
+    from explorer.live import recent_rate
+
+    chunks = collections.deque([(0.0, 5, 0.5), (0.5, 5, 0.5), (1.0, 1, 2.5)])  # the last chunk held an evaluation
+    assert recent_rate(chunks) == pytest.approx(11 / 3.5)  # not 1 / 2.5 = 0.4
+    chunks.append((12.0, 5, 0.5))  # the first three are now over ten seconds old
+    assert recent_rate(chunks) == pytest.approx(10.0) and len(chunks) == 1
+    assert recent_rate(collections.deque([(0.0, 3, 0.0)])) > 0  # an instant chunk divides by no zero
+
+
 def test_a_warm_started_race_starts_both_sides_from_the_checkpoint(tiny_config, lines_dataset, tmp_path):
     from acai.driver import TrainingRun
     from acai.race import check_start, describe_start
