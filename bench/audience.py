@@ -30,6 +30,7 @@ import asyncio
 import math
 import multiprocessing
 import os
+import queue
 import random
 import shutil
 import time
@@ -185,8 +186,26 @@ def _viewers_process(url: str, count: int, moves: int, pause: tuple[float, float
                      results) -> None:
     """The protocol viewers in a process of their own, apart from Playwright's events, so that neither side's
     latencies can include the other's work; each side measures its own event loop's lateness to show it did not
-    (p95 3-4 ms in rooms of 200: the measurers are not what is slow)."""
+    (docs/BENCHMARKS.md, "The room")."""
     results.put(asyncio.run(_viewers(url, count, moves, pause, arrive, room_in, go)))
+
+
+def _until_set(event, process) -> None:
+    """Wait for the viewers' process to set `event`; RuntimeError if it dies first (never wait forever)."""
+    while not event.wait(1.0):
+        if not process.is_alive():
+            raise RuntimeError(f"the protocol viewers' process ended (exit code {process.exitcode}) before the room was in")
+
+
+def _result(results, process) -> dict:
+    """The viewers' process's result; RuntimeError if it dies without one."""
+    while True:
+        try:
+            return results.get(timeout=1.0)
+        except queue.Empty:
+            if not process.is_alive():
+                raise RuntimeError(f"the protocol viewers' process ended (exit code {process.exitcode}) "
+                                   "without its result") from None
 
 
 async def room(count: int, browsers: int, moves: int, pause: tuple[float, float], arrive: float) -> dict:
@@ -208,7 +227,7 @@ async def room(count: int, browsers: int, moves: int, pause: tuple[float, float]
             viewers_process.start()
             tasks = [asyncio.create_task(_viewer(browser, url, moves, pause, pages["latencies"], pages["errors"],
                                                  pages_in, pages["parts"])) for _ in range(browsers)]
-            await asyncio.to_thread(room_in.wait)
+            await asyncio.to_thread(_until_set, room_in, viewers_process)
             await pages_in.wait()
             arrived = time.perf_counter() - begun_arriving
             memory_in = memory_mib(server_pid)
@@ -216,7 +235,7 @@ async def room(count: int, browsers: int, moves: int, pause: tuple[float, float]
             go.set()
             lag, own_cpu = asyncio.create_task(_lag(pages["lags"])), time.process_time()
             await asyncio.gather(*tasks)
-            viewers = await asyncio.to_thread(results.get)
+            viewers = await asyncio.to_thread(_result, results, viewers_process)
             elapsed = time.perf_counter() - begun
             lag.cancel()
             pages["cores"] = (time.process_time() - own_cpu) / elapsed
