@@ -12,6 +12,14 @@ if "ACAI_DATA_DIR" not in os.environ and (SHARED_DATA / "mnist.npz").exists():
     os.environ["ACAI_DATA_DIR"] = str(SHARED_DATA)
 
 
+def pytest_xdist_auto_num_workers(config):
+    """`-n auto` (pyproject.toml): one worker per core this process may use (its affinity and a container's CPU
+    quota, which xdist's own count ignores), at most four: each worker holds its own TensorFlow."""
+    from acai.machine import usable_cores
+
+    return min(usable_cores(), 4)
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "browser: drives headless Chromium against `streamlit run`")
     config.addinivalue_line("markers", "slow: subprocesses, trainings longer than a few seconds, the browser "

@@ -13,7 +13,9 @@ def run_cli(*arguments, cwd=None):
 
 
 @pytest.mark.slow
-def test_train_then_eval(tmp_path):
+def test_train_then_eval(tmp_path, capsys):
+    """`python -m acai train` in a process of its own, as a user runs it; then critic, resume and eval through
+    the same main() in this process (each new process would load TensorFlow again)."""
     folder = tmp_path / "lines"
     result = run_cli("train", "--dataset", "lines", "--depth", "8", "--latent-width", "4", "--patch", "2",
                      "--latent-size", "32", "--steps", "20", "--checkpoint-every", "10", "--keep-every", "8",
@@ -26,18 +28,18 @@ def test_train_then_eval(tmp_path):
     assert [path.name for path in kept] == ["step-16", "step-8"]  # exactly at each multiple of 8
     copy = checkpoints.load_checkpoint(kept[1])
     assert copy.step == 8 and copy.optimizer_state == {} and len(copy.history) == 8
-    result = run_cli("critic", str(kept[1]), str(kept[0]), "--batches", "1")
-    assert result.returncode == 0, result.stderr
-    assert [line.split()[0] for line in result.stdout.splitlines()[2:]] == ["8", "16"]
-    result = run_cli("train", "--out", str(folder), "--resume", "--steps", "10", "--lam", "0.25")
-    assert result.returncode == 0, result.stderr
+    capsys.readouterr()
+    assert main(["critic", str(kept[1]), str(kept[0]), "--batches", "1"]) == 0
+    assert [line.split()[0] for line in capsys.readouterr().out.splitlines()[2:]] == ["8", "16"]
+    assert main(["train", "--out", str(folder), "--resume", "--steps", "10", "--lam", "0.25"]) == 0
     resumed = json.loads((folder / "config.json").read_text())
     assert resumed["config"]["lam"] == 0.25  # the card keeps the run's first lambda and when it changed
     assert [(change["step"], change["lam_before"], change["lam"]) for change in resumed["card"]["regularization_changes"]] \
         == [(20, 0.5, 0.25)]
-    result = run_cli("eval", str(folder), "--quick")
-    assert result.returncode == 0, result.stderr
-    assert "mean_distance" in result.stdout and "linear_probe" in result.stdout
+    capsys.readouterr()
+    assert main(["eval", str(folder), "--quick"]) == 0
+    printed = capsys.readouterr().out
+    assert "mean_distance" in printed and "linear_probe" in printed
     metrics = json.loads((folder / "metrics.json").read_text())
     assert metrics["step"] == 30 and 0 <= metrics["linear_probe"] <= 1
 

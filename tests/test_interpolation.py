@@ -59,3 +59,31 @@ def test_lines_benchmark_draws_reports_median_and_spread(networks):
     assert len(set(distances)) == 3  # independent draws of test lines, not one set three times
     assert summary["mean_distance"] == pytest.approx(distances[1])
     assert summary["mean_distance_sd"] == pytest.approx(np.std(distances, ddof=1))
+
+
+def test_quick_representation_measures_a_fixed_random_share_of_the_test_images(networks, lines_dataset, monkeypatch):
+    from acai import evaluation
+
+    seen = []
+
+    def encode(networks_, images):
+        seen.append(np.asarray(images))
+        return original(networks_, images)
+
+    original = interpolation.encode
+    monkeypatch.setattr(interpolation, "encode", encode)
+    first = evaluation.representation(networks, lines_dataset, max_train=100, max_test=300, restarts=1,
+                                      probe_iterations=20)
+    again = evaluation.representation(networks, lines_dataset, max_train=100, max_test=300, restarts=1,
+                                      probe_iterations=20)
+    assert first == again
+    train, test, train_again, test_again = seen
+    assert len(train) == 100 and len(test) == 300
+    np.testing.assert_array_equal(test, test_again)  # the same images every time
+    flat = lines_dataset.x_test.reshape(len(lines_dataset.x_test), -1)
+    rows = {row.tobytes(): k for k, row in enumerate(flat)}
+    picked = [rows[row.tobytes()] for row in test.reshape(len(test), -1)]
+    assert len(set(picked)) == 300 and max(picked) > 1_000  # distinct test images from all over the split
+    seen.clear()
+    evaluation.representation(networks, lines_dataset, max_train=100, restarts=1, probe_iterations=20)
+    np.testing.assert_array_equal(seen[1], lines_dataset.x_test)  # the full evaluation: every test image
