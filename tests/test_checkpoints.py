@@ -54,7 +54,7 @@ def test_corrupt_weights_are_reported(saved, tmp_path):
 def test_weights_that_do_not_fit_the_config_are_reported(saved, tmp_path):
     copy = _copy(saved[1], tmp_path)
     manifest = json.loads((copy / "config.json").read_text())
-    manifest["config"]["latent_size"] = 64  # the weights were trained with 32
+    manifest["config"]["latent_size"] *= 2  # a valid config, but not the one the weights were trained with
     (copy / "config.json").write_text(json.dumps(manifest))
     with pytest.raises(CheckpointError, match="does not fit"):
         load_checkpoint(copy)

@@ -17,8 +17,8 @@ def test_train_then_eval(tmp_path, capsys):
     """`python -m acai train` in a process of its own, as a user runs it; then critic, resume and eval through
     the same main() in this process (each new process would load TensorFlow again)."""
     folder = tmp_path / "lines"
-    result = run_cli("train", "--dataset", "lines", "--depth", "8", "--latent-width", "4", "--patch", "2",
-                     "--latent-size", "32", "--steps", "20", "--checkpoint-every", "10", "--keep-every", "8",
+    result = run_cli("train", "--dataset", "lines", "--depth", "8", "--latent-width", "8", "--patch", "2",
+                     "--latent-size", "64", "--steps", "20", "--checkpoint-every", "10", "--keep-every", "8",
                      "--out", str(folder))
     assert result.returncode == 0, result.stderr
     assert "img_s=" in result.stderr and "20/20" in result.stderr  # tqdm's bar with losses and speed
@@ -71,7 +71,7 @@ def test_bad_arguments_get_argparse_errors(arguments, message, capsys):
 def test_reproduce_writes_the_evidence(tmp_path, monkeypatch):
     from acai import reproduce
 
-    tiny = {"lines-acai": reproduce.Config(dataset="lines", depth=8, latent_width=4, latent_size=32, batch_size=32)}
+    tiny = {"lines-acai": reproduce.Config(dataset="lines", depth=8, latent_width=16, latent_size=256, batch_size=32)}
     tiny["lines-baseline"] = tiny["lines-acai"].replace(lam=0.0)
     monkeypatch.setitem(reproduce.EXPERIMENTS, "lines", tiny)  # the real protocol, narrow networks
     results = reproduce.reproduce("lines", steps=20, runs=tmp_path / "runs", report=tmp_path / "report", quick=True)

@@ -21,7 +21,7 @@ def test_the_constant_critic_is_the_best_one_that_ignores_its_input():
 
 @pytest.fixture(scope="module")
 def tiny():
-    config = Config(dataset="lines", depth=8, latent_width=4, latent_size=32, batch_size=32, seed=3)
+    config = Config(dataset="lines", depth=8, latent_width=16, latent_size=256, batch_size=32, seed=3)
     images, _ = lines.sample_lines(64, np.random.default_rng(0))
     return config, ACAINetworks(config, seed=config.seed), images
 
@@ -67,7 +67,7 @@ def test_the_critic_command_prints_one_row_per_checkpoint(tiny, tmp_path, capsys
     ae_rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
     assert len(ae_rows) == 2 and ae_rows[0][1] == "0.5" and float(ae_rows[0][9]) > 0  # the baseline's critic slope, at lambda 0.5
 
-    vae = Config(dataset="lines", depth=8, latent_width=4, latent_size=32, batch_size=32, model="vae")
+    vae = Config(dataset="lines", depth=8, latent_width=16, latent_size=256, batch_size=32, model="vae")
     checkpoints.save_checkpoint(tmp_path / "vae", ACAINetworks(vae), vae, 1)
     with pytest.raises(SystemExit):
         main(["critic", str(tmp_path / "vae")])

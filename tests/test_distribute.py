@@ -11,7 +11,7 @@ pytestmark = pytest.mark.slow  # trainings, subprocesses or app runs: CI runs th
 
 def test_mirrored_training_on_two_cpu_replicas_then_resume_without(tmp_path):
     folder = tmp_path / "mirrored"
-    common = ["--dataset", "lines", "--depth", "8", "--latent-width", "4", "--latent-size", "32", "--batch", "32"]
+    common = ["--dataset", "lines", "--depth", "8", "--latent-width", "16", "--latent-size", "256", "--batch", "32"]
     result = subprocess.run([sys.executable, "-m", "acai", "train", *common, "--steps", "40", "--distribute",
                              "mirrored", "--cpu-replicas", "2", "--out", str(folder)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -48,7 +48,7 @@ def sparse_registered():
     models.unregister(Sparse.name)
 
 
-TINY = ["--dataset", "lines", "--depth", "8", "--latent-width", "4", "--latent-size", "32", "--batch", "32"]
+TINY = ["--dataset", "lines", "--depth", "8", "--latent-width", "16", "--latent-size", "256", "--batch", "32"]
 
 
 def test_a_model_defined_in_one_file_trains_through_the_cli_and_loads(sparse_registered, tmp_path):

@@ -18,9 +18,12 @@ OTHERS = [model for model in models.names() if model != "acai"]
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 
 
+BY_HAND = {"latent_width": 4, "latent_size": 32}  # the codebook tests' 32-number code vectors (2 per image)
+
+
 def tiny(model: str) -> Config:
     """tests' tiny lines network; the VQ-VAE with a 64-entry codebook and 2 vectors."""
-    return Config(dataset="lines", depth=8, latent_width=4, latent_size=32, batch_size=32, model=model,
+    return Config(dataset="lines", depth=8, latent_width=16, latent_size=256, batch_size=32, model=model,
                   settings={"codebook_bits": 6, "code_vectors": 2} if model == "vqvae" else {})
 
 
@@ -77,7 +80,7 @@ def test_commitment_loss_by_hand_and_only_the_vectors_get_its_gradient():
 def test_quantizer_picks_the_nearest_code_and_passes_gradients_straight_through():
     import tensorflow as tf
 
-    networks = ACAINetworks(tiny("vqvae"))
+    networks = ACAINetworks(tiny("vqvae").replace(**BY_HAND))
     quantizer = networks.quantizer
     book = np.zeros((64, 32), np.float32)
     book[1, :2], book[2, :2] = [1.0, 1.0], [-2.0, 0.0]
@@ -97,7 +100,7 @@ def test_quantizer_picks_the_nearest_code_and_passes_gradients_straight_through(
 def _codebook_case(**settings):
     """A 64-entry codebook whose entries 0 and 1 start at (-5, -5) and (1, 1), the rest far away; three vectors
     of one image choose codes 1, 1 and 0. Decay 0.5, no smoothing."""
-    config = tiny("vqvae").replace(settings={"codebook_bits": 6, "code_vectors": 2, **settings})
+    config = tiny("vqvae").replace(**BY_HAND, settings={"codebook_bits": 6, "code_vectors": 2, **settings})
     networks = ACAINetworks(config)
     quantizer = networks.quantizer
     book = np.full((64, 32), 100.0, np.float32)

@@ -13,7 +13,7 @@ from acai import multiworker
 
 pytestmark = pytest.mark.slow  # trainings, subprocesses or app runs: CI runs them, `-m "not slow"` skips
 
-TINY = ["--dataset", "lines", "--depth", "8", "--latent-width", "4", "--latent-size", "32", "--batch", "64",
+TINY = ["--dataset", "lines", "--depth", "8", "--latent-width", "16", "--latent-size", "256", "--batch", "64",
         "--seed", "5", "--steps", "4", "--checkpoint-every", "100"]
 
 

@@ -18,7 +18,7 @@ from acai.cli import main
 from acai.driver import TrainingRun
 from acai.training import Trainer
 
-TINY = ["--dataset", "lines", "--depth", "8", "--latent-width", "4", "--latent-size", "32", "--batch", "32"]
+TINY = ["--dataset", "lines", "--depth", "8", "--latent-width", "16", "--latent-size", "256", "--batch", "32"]
 
 
 def _stranger(folder: Path) -> dict[str, str]:

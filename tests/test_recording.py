@@ -90,7 +90,7 @@ def test_a_tiny_race_is_recorded_at_its_schedule():
     from acai.data import load_dataset
     from acai.race import Race
 
-    config = Config(dataset="lines", depth=4, latent_width=4, latent_size=16, batch_size=8)
+    config = Config(dataset="lines", depth=4, latent_width=16, latent_size=256, batch_size=8)
     race = Race(config, load_dataset("lines"), eval_every=3, parallel=False)
     recorded = recording.record_race(race, total_steps=6, pairs=2, frames=3, count=4)
     assert recorded.steps.tolist() == recording.schedule(6, 4).tolist() and race.step == 6
@@ -129,7 +129,7 @@ def test_an_interrupted_recording_continues_to_the_same_recording(tmp_path):
     from acai.data import load_dataset
     from acai.race import Race
 
-    config = Config(dataset="lines", depth=4, latent_width=4, latent_size=16, batch_size=8)
+    config = Config(dataset="lines", depth=4, latent_width=16, latent_size=256, batch_size=8)
     dataset = load_dataset("lines")
     whole = recording.record_race(Race(config, dataset, eval_every=2, parallel=False), 8, pairs=2, frames=3, count=5)
 
