@@ -29,8 +29,9 @@ def pytest_configure(config):
 @pytest.fixture(scope="session")
 def tiny_config():
     """The official conv architecture, narrowed so that tests train in seconds: a 16x16 latent map, so one
-    scale of convolutions and pooling. Fewer layers, fewer variables for the four Adams: tracing a trainer's
-    step takes about 3 s instead of 8 s with the 4x4 map's three scales (docs/NOTEBOOK.md)."""
+    scale of convolutions and pooling. Fewer layers, fewer variables for the four Adams: a new trainer's first
+    step (tracing included) takes about 5 s instead of 8-10 s with a 4x4 map's three scales
+    (bench/trainer_startup.py; docs/NOTEBOOK.md)."""
     from acai.config import Config
 
     return Config(dataset="lines", depth=8, latent_width=16, latent_size=256, batch_size=32)

@@ -78,9 +78,11 @@ def test_separation_is_the_first_standing_from_which_the_lead_holds(tiny_config,
     assert math.isnan(_standing(7, 0.0, 1.0).ratio)
 
 
-def test_race_command_prints_the_table_and_writes_two_loadable_checkpoints(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "acai", "race", "--preset", "demo-lines", "--seconds", "4",
-                             "--eval-every", "20", "--out", str(tmp_path / "race")], capture_output=True, text=True)
+def test_race_command_prints_the_table_and_writes_two_loadable_checkpoints(tmp_path, capsys):
+    from acai.cli import main
+
+    result = subprocess.run([sys.executable, "-m", "acai", "race", "--preset", "demo-lines", "--seconds", "1",
+                             "--eval-every", "4", "--out", str(tmp_path / "race")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "GFLOP/s" in result.stdout and "ratio" in result.stdout
     assert "separated after" in result.stdout or "not separated within" in result.stdout
@@ -90,9 +92,9 @@ def test_race_command_prints_the_table_and_writes_two_loadable_checkpoints(tmp_p
         steps.append(loaded.step)
         assert loaded.config.lam == (0.5 if side == "acai" else 0.0) and loaded.evaluations
     assert steps[0] == steps[1] > 0
-    again = subprocess.run([sys.executable, "-m", "acai", "race", "--seconds", "1", "--out", str(tmp_path / "race")],
-                           capture_output=True, text=True)
-    assert again.returncode == 2 and "already holds a checkpoint" in again.stderr  # nothing overwritten
+    with pytest.raises(SystemExit) as again:
+        main(["race", "--seconds", "1", "--out", str(tmp_path / "race")])
+    assert again.value.code == 2 and "already holds a checkpoint" in capsys.readouterr().err  # nothing overwritten
 
 
 def test_an_image_race_compares_the_mid_path_greyness(tiny_config):
