@@ -117,6 +117,12 @@ def _scaled(value, scale: float):
     return value * scale if isinstance(value, (int, float)) and math.isfinite(value) else None
 
 
+def _quick_samples(dataset_name: str) -> str:
+    """What the quick evaluation measured on (acai.evaluation.evaluate)."""
+    lines = "64 line pairs; " if dataset_name == "lines" else ""
+    return f" (quick samples: {lines}2,000 training and 2,000 test images)"
+
+
 def render() -> None:
     st.title("Evaluate")
     st.caption("The paper's benchmarks for every model of a dataset, beside the figures the paper published.")
@@ -131,7 +137,7 @@ def render() -> None:
     styled = table.style.apply(lambda _: marks.replace({"better": "font-weight: 700", "": ""}), axis=None)
     st.table(styled.hide(axis="index"))
     here = [entry.label for entry in entries if entry.key in measured]
-    st.caption(("Measured here" + (" (quick samples)" if quick else "") + f": {', '.join(here)}. " if here else "")
+    st.caption(("Measured here" + (_quick_samples(data.name) if quick else "") + f": {', '.join(here)}. " if here else "")
                + "Other rows: the model card, measured when the model was exported (lines: 5 draws of 256 pairs, "
                "median). Bold: better than the paper's figure. The paper's Table 1 figures are as recalled for this "
                "project and not yet checked against the paper's text (docs/RESULTS.md).")
