@@ -1,6 +1,7 @@
 """What a new trainer costs before its first step (building, tracing the compiled step, its first run), side by
 side for the tests' tiny networks and the demo preset, each in a fresh process so that no cache from an earlier
-trainer helps. Most of the test suite's time is this cost, paid once per trainer whatever the model's size.
+trainer helps. Most of the test suite's time is this cost, paid once per trainer; it grows with the number of
+layers (the latent map's scales), not with their width.
 
     python bench/trainer_startup.py [--repeats 2]
 
