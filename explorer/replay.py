@@ -162,8 +162,12 @@ def describe(recorded: Recording) -> str:
     took = f"{wall / 3600:.1f} h" if isinstance(wall, (int, float)) and wall >= 3600 else f"{wall:.0f} s" \
         if isinstance(wall, (int, float)) else "unknown time"
     rate = f", {meta['matmul_gflops']} GFLOP/s" if "matmul_gflops" in meta else ""
-    return (f"Recorded, not live: {meta.get('total_steps', int(recorded.steps[-1])):,} steps of "
-            f"{meta.get('dataset', '?')} in {took} of wall time on {meta.get('machine', 'an unknown machine')}{rate}.")
+    done, planned = int(recorded.steps[-1]), meta.get("total_steps")
+    steps = f"{done:,} steps"
+    if meta.get("partial") and isinstance(planned, int) and planned > done:
+        steps += f" (stopped before the planned {planned:,}{': ' + meta['stopped'] if meta.get('stopped') else ''})"
+    return (f"Recorded, not live: {steps} of {meta.get('dataset', '?')} in {took} of wall time on "
+            f"{meta.get('machine', 'an unknown machine')}{rate}.")
 
 
 def replay_player(recorded: Recording, digest: str, titles: dict[str, str], key: str, seconds: float = 20.0) -> None:

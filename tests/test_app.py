@@ -327,6 +327,16 @@ def test_a_hostile_upload_is_answered_in_words_and_the_app_goes_on(colour_zip):
     assert not app.exception and any("fewer than two batches of 64" in w.value for w in app.warning)
 
 
+def test_the_race_page_replays_the_shipped_lines32_race_when_asked():
+    app = start("app_pages/race.py")
+    assert not [e for e in app.get("bidi_component") if "acai_race_replay" in str(e.proto)]  # sent only when asked
+    app.toggle(key="replay_shipped").set_value(True).run()
+    assert not app.exception and not app.error, [e.value for e in app.exception]
+    (player,) = [element for element in app.get("bidi_component") if "acai_race_replay" in str(element.proto)]
+    assert "Recorded, not live: 17,272 steps (stopped before the planned 20,000" in str(player.proto)
+    assert "NVIDIA H200 GPU, float32" in str(player.proto)
+
+
 def test_the_race_page_replays_an_uploaded_recording_and_refuses_a_foreign_file():
     import io
 

@@ -154,3 +154,28 @@ def test_an_interrupted_recording_continues_to_the_same_recording(tmp_path):
         np.testing.assert_array_equal(again.frames[side], whole.frames[side])
         np.testing.assert_allclose(again.critic[side], whole.critic[side], rtol=1e-5)
         np.testing.assert_allclose(again.curves[side]["mean_distance"], whole.curves[side]["mean_distance"], rtol=1e-5)
+
+
+def test_the_shipped_lines32_recording_is_the_papers_race_and_says_where_it_stopped():
+    """recordings/race-lines32.npz: the paper's lines32 network against lambda 0, under the 5 MB the issue allows,
+    recorded at the schedule of 20,000 steps, separated by the end (at least 3x on Mean Distance, the race's
+    rule) and labelled for what it is: recorded, where, and that it stopped before the planned steps."""
+    from pathlib import Path
+
+    from acai.config import PRESETS
+    from explorer.replay import describe
+
+    path = Path(__file__).resolve().parents[1] / "recordings" / "race-lines32.npz"
+    assert path.stat().st_size <= 5 * 2**20
+    recorded = recording.read(path)
+    meta = recorded.meta
+    assert meta["config"] == PRESETS["lines32"].to_dict() and meta["opponent"] == PRESETS["lines32"].replace(
+        lam=0.0).to_dict()
+    planned = recording.schedule(meta["total_steps"], meta["count"])
+    assert np.array_equal(recorded.steps, planned[: len(recorded.steps)]) and recorded.steps[-1] >= 17_000
+    assert recorded.frames["acai"].shape == (len(recorded.steps), 4, 9, 32, 32, 1)
+    last = {side: recorded.curves[side]["mean_distance"][-1] for side in recording.SIDES}
+    assert last["acai"][0] == last["baseline"][0] and last["baseline"][1] >= 3 * last["acai"][1]
+    label = describe(recorded)
+    assert label.startswith(f"Recorded, not live: {recorded.steps[-1]:,} steps")
+    assert ("stopped before the planned 20,000" in label) == bool(meta.get("partial")) and "H200" in label
