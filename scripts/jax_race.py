@@ -61,28 +61,25 @@ def build(jax, jnp, config: dict, precision: str = "highest"):
     def upsample(x):  # UpSampling2D(2, "nearest")
         return jnp.repeat(jnp.repeat(x, 2, axis=1), 2, axis=2)
 
-    def encoder_stack(weights, x):
-        """acai.networks.conv_encoder_stack (patch 1): 1x1 conv; per scale two conv + LeakyReLU and pooling;
-        conv + LeakyReLU; the output conv."""
+    def conv_stack(weights, x, resample, entry: bool):
+        """[A 1x1 entry conv;] per scale two 3x3 conv + LeakyReLU and `resample`; conv + LeakyReLU; the output conv."""
         pairs = iter(zip(weights[0::2], weights[1::2]))
-        x = conv(x, *next(pairs))
+        if entry:
+            x = conv(x, *next(pairs))
         for _ in range(scales):
-            x = leaky(conv(x, *next(pairs)))
-            x = leaky(conv(x, *next(pairs)))
-            x = pool(x)
+            for _ in range(2):
+                x = leaky(conv(x, *next(pairs)))
+            x = resample(x)
         x = leaky(conv(x, *next(pairs)))
         return conv(x, *next(pairs))
 
+    def encoder_stack(weights, x):
+        """acai.networks.conv_encoder_stack (patch 1), pooling at each scale."""
+        return conv_stack(weights, x, pool, entry=True)
+
     def decoder(weights, z):
-        """acai.networks.conv_decoder_stack (decoder_patch 1)."""
-        pairs = iter(zip(weights[0::2], weights[1::2]))
-        x = z
-        for _ in range(scales):
-            x = leaky(conv(x, *next(pairs)))
-            x = leaky(conv(x, *next(pairs)))
-            x = upsample(x)
-        x = leaky(conv(x, *next(pairs)))
-        return conv(x, *next(pairs))
+        """acai.networks.conv_decoder_stack (decoder_patch 1), upsampling at each scale."""
+        return conv_stack(weights, z, upsample, entry=False)
 
     def critic(weights, x):
         out = encoder_stack(weights, x)
