@@ -124,7 +124,8 @@ def finish(recorded: Path, weights: Path, out: Path) -> None:
         race.runs[side].evaluations = [{"step": int(s), "mean_distance": float(d)} for s, d in
                                        result.curves[side]["mean_distance"]]
     card = {"recorded_by": result.meta.get("machine"), "note": "trained by scripts/jax_race.py (the JAX port)"}
-    race.save(out, card=card)
+    for side in ("acai", "baseline"):  # the port keeps no Adam moments: these resume with fresh ones
+        race.runs[side].save(out / side, card={"race_side": side, **card}, optimizer=False)
     measured = {side: evaluation.lines_benchmark(race.trainer(side).networks) for side in ("acai", "baseline")}
     for side, row in measured.items():
         print(f"{side}: full lines benchmark (256 pairs) mean distance {row['mean_distance']:.4f}, "
