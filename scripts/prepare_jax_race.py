@@ -113,7 +113,7 @@ def finish(recorded: Path, weights: Path, out: Path) -> None:
     config = Config.from_dict(result.meta["config"])
     dataset = load_dataset(config.dataset, seed=config.seed)
     race = Race(config, dataset, eval_every=0, parallel=False)
-    step = int(result.meta["total_steps"])
+    step = int(result.steps[-1])  # where it stopped (a partial recording stops before total_steps)
     for side in ("acai", "baseline"):
         trainer = race.trainer(side)
         with np.load(weights / f"weights-{side}.npz") as archive:
