@@ -333,8 +333,11 @@ def test_the_race_page_replays_the_shipped_lines32_race_when_asked():
     app.toggle(key="replay_shipped").set_value(True).run()
     assert not app.exception and not app.error, [e.value for e in app.exception]
     (player,) = [element for element in app.get("bidi_component") if "acai_race_replay" in str(element.proto)]
-    assert "Recorded, not live: 17,272 steps (stopped before the planned 20,000" in str(player.proto)
-    assert "NVIDIA H200 GPU, float32" in str(player.proto)
+    from acai import recording
+    from explorer.replay import describe, recordings_dir
+
+    shipped = recording.read(recordings_dir() / "race-lines32.npz")
+    assert describe(shipped) in str(player.proto)  # the label that says what, where, how long
 
 
 def test_the_race_page_replays_an_uploaded_recording_and_refuses_a_foreign_file():
