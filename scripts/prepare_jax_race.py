@@ -38,6 +38,14 @@ from acai.training import Trainer  # noqa: E402
 PARTS = ("encoder", "decoder", "critic")
 
 
+def load_weights(networks, path: Path) -> None:
+    """Encoder, decoder and critic from an .npz of PART_INDEX arrays (prepare's weights.npz, the port's output)."""
+    with np.load(path) as archive:
+        for part in PARTS:
+            network = getattr(networks, part)
+            network.set_weights([archive[f"{part}_{i}"] for i in range(len(network.get_weights()))])
+
+
 def prepare(folder: Path, preset: str, steps: int, eval_every: int, count: int, pairs: int, frames: int) -> None:
     config = PRESETS[preset]
     dataset = load_dataset(config.dataset, seed=config.seed)
@@ -71,10 +79,7 @@ def reference(folder: Path, steps: int) -> None:
     config = Config.from_dict(spec["config"])
     dataset = load_dataset(config.dataset, seed=config.seed)
     race = Race(config, dataset, eval_every=0, parallel=False)
-    with np.load(folder / "weights.npz") as archive:
-        for part in PARTS:
-            network = getattr(race.trainer("acai").networks, part)
-            network.set_weights([archive[f"{part}_{i}"] for i in range(len(network.get_weights()))])
+    load_weights(race.trainer("acai").networks, folder / "weights.npz")
     race.trainer("baseline").networks.set_weights(race.trainer("acai").networks.get_weights())
     race.advance(steps)
     arrays = {}
@@ -116,10 +121,7 @@ def finish(recorded: Path, weights: Path, out: Path) -> None:
     step = int(result.steps[-1])  # where it stopped (a partial recording stops before total_steps)
     for side in ("acai", "baseline"):
         trainer = race.trainer(side)
-        with np.load(weights / f"weights-{side}.npz") as archive:
-            for part in PARTS:
-                network = getattr(trainer.networks, part)
-                network.set_weights([archive[f"{part}_{i}"] for i in range(len(network.get_weights()))])
+        load_weights(trainer.networks, weights / f"weights-{side}.npz")
         trainer.step = step
         race.runs[side].evaluations = [{"step": int(s), "mean_distance": float(d)} for s, d in
                                        result.curves[side]["mean_distance"]]
