@@ -69,6 +69,7 @@ class Viewer:
         self._changed = asyncio.Event()
         self._socket = None
         self._reader: asyncio.Task | None = None
+        self._http: tuple[asyncio.StreamReader, asyncio.StreamWriter] | None = None  # kept alive for the images
 
     async def open(self, timeout: float = 120.0) -> float:
         """Connect and run the page once, as a tab opening the address; seconds until the run finished."""
@@ -103,28 +104,49 @@ class Viewer:
         return time.perf_counter() - begun
 
     async def fetch(self, path: str, timeout: float = 30.0) -> bytes:
-        """GET a media URL of the server, as the browser's <img> does; the body, or ViewerError."""
+        """GET a media URL of the server, as the browser's <img> does, over this viewer's one kept-alive HTTP/1.1
+        connection (a browser reuses its connections too; a fresh one per image would cost the server a TCP
+        accept and close each time); the body, or ViewerError."""
         async def get() -> bytes:
-            reader, writer = await asyncio.open_connection(self.host, self.port)
-            try:
-                writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\nConnection: close\r\n\r\n"
-                             .encode())
-                await writer.drain()
-                response = await reader.read()
-            finally:
-                writer.close()
-            head, _, body = response.partition(b"\r\n\r\n")
-            status = head.split(b"\r\n", 1)[0]
-            if b" 200 " not in status + b" ":
-                raise ViewerError(f"{path}: {status.decode(errors='replace')}")
-            return body
+            for attempt in range(2):  # a kept connection the server has since closed: once more, on a fresh one
+                if self._http is None:
+                    self._http = await asyncio.open_connection(self.host, self.port)
+                reader, writer = self._http
+                try:
+                    writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n\r\n".encode())
+                    await writer.drain()
+                    head = await reader.readuntil(b"\r\n\r\n")
+                except (OSError, asyncio.IncompleteReadError):
+                    self._drop_http()
+                    if attempt:
+                        raise
+                    continue
+                status, *lines = head.decode("latin-1").split("\r\n")
+                headers = {name.strip().lower(): value.strip()
+                           for name, _, value in (line.partition(":") for line in lines if line)}
+                if "content-length" not in headers:  # chunked or until-close: not what the media endpoint sends
+                    self._drop_http()
+                    raise ViewerError(f"{path}: {status} without a Content-Length")
+                body = await reader.readexactly(int(headers["content-length"]))
+                if headers.get("connection", "").lower() == "close":
+                    self._drop_http()
+                if " 200 " not in status + " ":
+                    raise ViewerError(f"{path}: {status}")
+                return body
 
         try:
             return await asyncio.wait_for(get(), timeout)
-        except (OSError, TimeoutError) as error:
+        except (OSError, TimeoutError, asyncio.IncompleteReadError) as error:
+            self._drop_http()
             raise ViewerError(f"{path}: {type(error).__name__}") from None
 
+    def _drop_http(self) -> None:
+        if self._http is not None:
+            self._http[1].close()
+            self._http = None
+
     async def close(self) -> None:
+        self._drop_http()
         if self._socket is not None:
             await self._socket.close()
         if self._reader is not None:

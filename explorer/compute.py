@@ -2,10 +2,27 @@
 
 from __future__ import annotations
 
+import threading
+
+import cachetools
 import numpy as np
 import streamlit as st
 
 from acai import images, interpolation, metrics, projection
+
+
+def _array_key(image: np.ndarray, *rest) -> tuple:
+    return (image.dtype.str, image.shape, image.tobytes(), *rest)
+
+
+@cachetools.cached(cachetools.LRUCache(maxsize=4096), key=_array_key, lock=threading.Lock())
+def png(image: np.ndarray, scale: int) -> bytes:
+    """One [-1, 1] frame `scale` times enlarged, as PNG bytes; encoded once for every session.
+
+    Every picture a page shows (the endpoints, the strips, the gallery) is the same for everyone who opens it,
+    and handing st.image an array makes Streamlit encode a PNG on every run: in a profile of the Interpolate
+    page's first run, PNG encoding was about a third of its server CPU (docs/BENCHMARKS.md, "The room")."""
+    return images.enlarged_png(image, scale)
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -15,12 +32,20 @@ def mix(model_key: str, _networks, first: np.ndarray, second: np.ndarray, alpha:
     return result.frames[0], float(result.critic[0])
 
 
-@st.cache_data(max_entries=512, show_spinner=False)
+def _mix_png_key(model_key, _networks, first, second, alpha, method, scale):
+    """The networks stay out of the key, as the model key names them (as in st.cache_data's `_networks`)."""
+    return (model_key, first.dtype.str, first.shape, first.tobytes(), second.tobytes(), alpha, method, scale)
+
+
+@cachetools.cached(cachetools.LRUCache(maxsize=512), key=_mix_png_key, lock=threading.Lock())
 def mix_png(model_key: str, _networks, first: np.ndarray, second: np.ndarray, alpha: float, method: str,
             scale: int) -> tuple[bytes, float]:
-    """The big mix as PNG bytes `scale` times enlarged, and the critic's estimate. Encoding it was 1.8 ms of
-    the 13-15 ms a move costs the server (docs/BENCHMARKS.md, "The room"); cached, a room on the same pair
-    encodes each alpha once, and the bytes go to st.image as they are."""
+    """The big mix as PNG bytes `scale` times enlarged, and the critic's estimate: what each move of alpha on
+    Interpolate asks for, so what a room of viewers asks for dozens of times a second (docs/BENCHMARKS.md,
+    "The room"). Encoded once per model, endpoints and alpha, for every session. A plain in-process LRU
+    keyed by the arguments' bytes, not st.cache_data: Streamlit's hashing of the same arguments (signature
+    inspection, its generic hasher) cost about a tenth of the server's CPU per move in a profile. The bytes
+    are immutable, so handing out the cached value is safe."""
     frame, critic = mix(model_key, _networks, first, second, alpha, method)
     return images.enlarged_png(frame, scale), critic
 
@@ -42,6 +67,12 @@ def drawn(model_key: str, _networks, dataset_name: str, _test_images: np.ndarray
 @st.cache_data(max_entries=64, show_spinner=False)
 def grid(model_key: str, _networks, corners: np.ndarray, size: int) -> np.ndarray:
     return interpolation.grid(_networks, corners, size)
+
+
+@cachetools.cached(cachetools.LRUCache(maxsize=64), key=_array_key, lock=threading.Lock())
+def mosaic_png(mosaic: np.ndarray, scale: int) -> bytes:
+    """A uint8 mosaic (images.tile) `scale` times enlarged, as PNG bytes, encoded once (see `png`)."""
+    return images.png_bytes(mosaic, scale)
 
 
 @st.cache_data(max_entries=16, show_spinner="Encoding test images…")

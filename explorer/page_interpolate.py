@@ -10,6 +10,7 @@ from explorer import address, compute, player, presentation, session, widgets
 from explorer.state import Notices
 
 GALLERY_SIZE = 12
+FIRST_CORNERS_SEED = 2018  # the 2-D grid's C and D until a visitor asks for new ones
 DRAWING_SIZE = 280  # CSS pixels: ten canvas pixels to a pixel of the 28x28 field
 BIG_SCALE = 8  # the big mix: 32 pixels -> 256
 
@@ -291,13 +292,16 @@ def render() -> None:
 
     with st.expander("2-D grid between four images", expanded=False):
         corners = session.current().grid_corners
-        if data.name not in corners or st.button("New corners C and D", key="grid_reroll"):
+        if st.button("New corners C and D", key="grid_reroll"):
             corners[data.name] = np.random.default_rng().choice(len(data.x_test), 2, replace=False).tolist()
+        elif data.name not in corners:  # the same first corners for everyone: one decode and PNG for a room
+            corners[data.name] = np.random.default_rng(FIRST_CORNERS_SEED).choice(len(data.x_test), 2,
+                                                                                   replace=False).tolist()
         c, d = corners[data.name]
         size = st.slider("Frames per side", 3, 9, 6, key="grid_size")
         corners = np.stack([first, second, data.x_test[c], data.x_test[d]])
         mosaic = images.tile(compute.grid(main.key, networks, corners, size))
-        st.image(images.png_bytes(mosaic, scale=3), caption="corners: A top-left, B top-right, "
+        st.image(compute.mosaic_png(mosaic, 3), caption="corners: A top-left, B top-right, "
                  f"#{c} bottom-left, #{d} bottom-right", width=min(640, 110 * size))
 
     with st.expander("Choose endpoints from the test set", expanded=True):

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from acai import images, user_images
+from acai import user_images
 from acai.config import DATASETS
 from acai.data import DatasetError, dataset_from_upload
-from explorer import address, resources, session, state
+from explorer import address, compute, resources, session, state
 
 if TYPE_CHECKING:
     from explorer.live import LiveRun
@@ -125,7 +125,7 @@ def _option_label(option) -> str:
 
 def frame(image: np.ndarray | bytes, caption: str | None = None, scale: int = 4) -> None:
     """One frame, `scale` times enlarged; or PNG bytes already enlarged (compute.mix_png), shown as they are."""
-    picture = image if isinstance(image, bytes) else images.enlarge(image, scale)
+    picture = image if isinstance(image, bytes) else compute.png(image, scale)
     st.image(picture, caption=caption, width="stretch", output_format="PNG")
 
 
@@ -140,7 +140,7 @@ def frames_row(frames: np.ndarray, captions: list[str] | None = None, scale: int
 
     One element for the whole row (st.image with a list), not a column per frame: every element on a page
     costs the browser time on each rerun (measured in bench/audience.py)."""
-    st.image([images.enlarge(image, scale) for image in frames], caption=captions, width=32 * scale,
+    st.image([compute.png(image, scale) for image in frames], caption=captions, width=32 * scale,
              output_format="PNG")
 
 

@@ -70,13 +70,19 @@ def test_a_viewer_moves_a_fragment_slider_and_fetches_the_new_image(app_url):
         assert opened > 0 and not viewer.errors
         assert viewer.widgets["alpha"].kind == "slider" and viewer.widgets["alpha"].fragment_id
         assert [image.caption for image in viewer.images] == ["whole page, run 1", "at alpha 0.50"]
-        seconds = [await viewer.move("alpha", value, shows=f"at alpha {value:.2f}") for value in (0.51, 0.75)]
+        seconds, connections = [], []
+        for value in (0.51, 0.75):
+            seconds.append(await viewer.move("alpha", value, shows=f"at alpha {value:.2f}"))
+            connections.append(viewer._http)
         png = await viewer.fetch(viewer.images[-1].url)
+        connections.append(viewer._http)
         captions = [image.caption for image in viewer.images]
         await viewer.close()
-        return seconds, png, captions
+        return seconds, png, captions, connections
 
-    seconds, png, captions = asyncio.run(visit())
+    seconds, png, captions, connections = asyncio.run(visit())
+    # The images came over one kept-alive connection, as a browser's do.
+    assert connections[0] is not None and all(kept is connections[0] for kept in connections)
     assert all(0 < value < 30 for value in seconds)
     assert png.startswith(b"\x89PNG")
     # Only the fragment reran: the whole page's image was sent once.
@@ -95,6 +101,7 @@ def test_a_viewer_reports_an_exception_a_missing_slider_and_a_missing_image(app_
             await viewer.move("beta", 0.3, shows="at beta")
         with pytest.raises(ViewerError, match="404"):
             await viewer.fetch("/media/no-such-image.png")
+        assert (await viewer.fetch(viewer.images[-1].url)).startswith(b"\x89PNG")  # the connection still serves
         with pytest.raises(ViewerError, match="timed out"):
             await viewer.move("alpha", 0.6, shows="at alpha 0.99", timeout=2)
         await viewer.close()
