@@ -81,14 +81,23 @@ async def _open(page, url: str, seconds: float = 90) -> None:
             await asyncio.sleep(0.2)
 
 
-async def _first_paint(browser, url: str, started: float) -> tuple[float, float]:
+async def _first_paint(browser, url: str, started: float) -> tuple[float, float, str]:
+    """Seconds to the controls and to the first interpolation, and what the page opened on: its dataset and
+    model, and the notice it shows when the preferred dataset could not be loaded (an offline machine without
+    ACAI_DATA_DIR opens on Lines, after a failed download: a different room from MNIST's)."""
     page = await browser.new_page()
     await _open(page, url)
     await page.get_by_role("slider", name=ALPHA).wait_for(timeout=120_000)
     controls = time.perf_counter() - started
     await page.get_by_text("at alpha 0.50").first.wait_for(timeout=120_000)
+    interpolation = time.perf_counter() - started
+    boxes = []
+    for label in ("Dataset", "Model"):
+        box = page.locator("[data-testid='stSelectbox']", has_text=label).locator("input").first
+        boxes.append(f"{label.lower()} {await box.input_value()}")
+    notices = [" ".join(text.split())[:160] for text in await page.locator("[data-testid='stAlert']").all_inner_texts()]
     await page.close()
-    return controls, time.perf_counter() - started
+    return controls, interpolation, "; ".join(boxes + [f"notice: {text}" for text in notices])
 
 
 async def _viewer(browser, url: str, moves: int, pause: tuple[float, float], latencies: list[float],
@@ -218,7 +227,7 @@ async def room(count: int, browsers: int, moves: int, pause: tuple[float, float]
     with serve() as (url, server_pid, started):
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=shutil.which("chromium"), args=VIEWER_ARGS)
-            controls, interpolation = await _first_paint(browser, url, started)
+            controls, interpolation, opened_on = await _first_paint(browser, url, started)
             pages_in = asyncio.Barrier(browsers + 1)
             pages = {"latencies": [], "errors": [], "parts": [], "lags": []}
             begun_arriving = time.perf_counter()
@@ -244,7 +253,8 @@ async def room(count: int, browsers: int, moves: int, pause: tuple[float, float]
             memory = memory_mib(server_pid)
             viewers_process.join(timeout=30)
             await browser.close()
-    return {"first_controls": controls, "first_interpolation": interpolation, "viewers": viewers, "pages": pages,
+    return {"first_controls": controls, "first_interpolation": interpolation, "opened_on": opened_on,
+            "viewers": viewers, "pages": pages,
             "arrived": arrived, "server_cores": server_cpu, "machine_cores": machine_cpu, "memory_in": memory_in,
             "memory": memory}
 
@@ -347,6 +357,7 @@ def lateness(side: dict) -> str:
 def report_room(result: dict, args: argparse.Namespace) -> None:
     print(f"first paint after `streamlit run`: controls {result['first_controls']:.1f} s, first interpolation "
           f"{result['first_interpolation']:.1f} s (target < 10 s on a 68 GFLOP/s machine)")
+    print(f"the page opened on: {result['opened_on']}")
     viewers, pages = result["viewers"], result["pages"]
     print(f"{args.viewers} protocol viewers arrived over {args.arrive:g} s (the room was in after "
           f"{result['arrived']:.0f} s): each page's first run {describe(viewers['opened'])}")
