@@ -77,6 +77,17 @@ def test_random_pair_and_gallery_pick_change_the_endpoints():
     assert app.session_state["acai"].endpoints[dataset] != before and not app.exception
 
 
+def test_every_visitor_opens_the_same_grid_until_asking_for_new_corners():
+    """The 2-D grid's first corners are shared (one decode and one PNG for a whole room); new ones on request."""
+    first, second = start(), start()
+    dataset = first.selectbox(key="interp_dataset").value
+    corners = first.session_state["acai"].grid_corners[dataset]
+    assert second.session_state["acai"].grid_corners[dataset] == corners
+    first.button(key="grid_reroll").click().run()
+    assert first.session_state["acai"].grid_corners[dataset] != corners and not first.exception
+    assert second.session_state["acai"].grid_corners[dataset] == corners
+
+
 def test_train_step_advances_and_lambda_takes_effect_without_retrace():
     app = start("app_pages/train.py")
     app.selectbox(key="train_dataset").set_value("lines").run()
