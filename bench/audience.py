@@ -11,7 +11,8 @@
    (target: p95 < 1 s, no errors), the server's CPU and memory. The protocol viewers run in a process of their
    own, and both sides print their event loop's lateness, which every latency they measure includes;
    --move-cost IDLE...: the server's CPU per move of one viewer moving 202 times in a row, with that many idle
-   sessions open beside it (what a move costs, and how that grows with the sessions open);
+   sessions open beside it (what a move costs, and how that grows with the sessions open); --open-cost N: the
+   server's CPU per fresh session's first run of the page, N one after another (what each newcomer costs);
 3. trainings: K sessions (default 4) press Start on the Train page (lines32, the paper's lines model);
    the process's total steps/s against one `python -m acai train` of the same config, for each setting of
    ACAI_TRAINING_SLOTS given (default: the app's own default, and K, which lets them all train at once).
@@ -265,16 +266,7 @@ async def move_cost(idle_counts: list[int], moves: int = 202) -> list[dict]:
     with the room."""
     results = []
     with serve() as (url, server_pid, _):
-        mover, idle = Viewer(url), []
-        deadline = time.perf_counter() + 90
-        while True:  # the fresh server may not listen yet
-            try:
-                await mover.open()
-                break
-            except OSError:
-                if time.perf_counter() > deadline:
-                    raise
-                await asyncio.sleep(0.5)
+        mover, idle = await _first_viewer(url), []
         await _moves(mover, 101, server_pid)  # every alpha decoded once, into the shared caches
         for count in idle_counts:
             while len(idle) < count:
@@ -288,6 +280,35 @@ async def move_cost(idle_counts: list[int], moves: int = 202) -> list[dict]:
         for viewer in [mover, *idle]:
             await viewer.close()
     return results
+
+
+async def open_cost(count: int) -> dict:
+    """The server's CPU per fresh session opening the Interpolate page (its first run), `count` of them one after
+    another, once the first visitor has loaded the model and the dataset: what each newcomer to a room costs."""
+    with serve() as (url, server_pid, _):
+        viewers = [await _first_viewer(url)]
+        await asyncio.sleep(2)
+        cpu, seconds = cpu_seconds([server_pid]), []
+        for _ in range(count):
+            viewers.append(Viewer(url))
+            seconds.append(await viewers[-1].open())
+        result = {"cpu_per_open": (cpu_seconds([server_pid]) - cpu) / count, "p50": percentile(seconds, 0.5)}
+        for viewer in viewers:
+            await viewer.close()
+    return result
+
+
+async def _first_viewer(url: str) -> Viewer:
+    """A viewer that has opened the page of a server just started (which may not listen yet)."""
+    viewer, deadline = Viewer(url), time.perf_counter() + 90
+    while True:
+        try:
+            await viewer.open()
+            return viewer
+        except OSError:
+            if time.perf_counter() > deadline:
+                raise
+            await asyncio.sleep(0.5)
 
 
 async def _moves(viewer: Viewer, count: int, server_pid: int) -> dict:
@@ -397,6 +418,8 @@ def main() -> None:
     parser.add_argument("--move-cost", type=int, nargs="*", default=None, metavar="IDLE",
                         help="also measure the server's CPU per move of one viewer with these numbers of idle "
                              "sessions open (e.g. 0 100 200 400)")
+    parser.add_argument("--open-cost", type=int, default=0, metavar="N",
+                        help="also measure the server's CPU per fresh session opening the page, N one after another")
     parser.add_argument("--skip-viewers", action="store_true")
     parser.add_argument("--skip-trainings", action="store_true")
     args = parser.parse_args()
@@ -413,6 +436,10 @@ def main() -> None:
             print(f"one viewer moving alpha 202 times in a row, {row['idle']} idle sessions open: server CPU "
                   f"{row['cpu_per_move'] * 1000:.1f} ms a move, p50 latency {row['p50'] * 1000:.0f} ms (the idle server: "
                   f"{row['idle_server_cores']:.3f} cores)")
+    if args.open_cost:
+        row = asyncio.run(open_cost(args.open_cost))
+        print(f"{args.open_cost} fresh sessions opening the page one after another: server CPU "
+              f"{row['cpu_per_open'] * 1000:.0f} ms an open, p50 {row['p50'] * 1000:.0f} ms")
     if not args.skip_trainings:
         cli = cli_speed("lines32", 30, race=False)
         print(f"one `python -m acai train` (lines32): {cli:.2f} steps/s")
