@@ -475,7 +475,7 @@ def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from acai import race as racing
     from acai.data import DatasetError
-    from acai.machine import machine_description, matmul_rate
+    from acai.machine import machine_description, process_matmul_rate
 
     if args.resume:
         return _resume_recording(args, parser)
@@ -507,7 +507,7 @@ def _race(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
         _check_record_target(args.record, parser)
         if (args.out / PARTIAL_RECORDING).exists():  # ours from an earlier recording, or refused
             _check_record_target(args.out / PARTIAL_RECORDING, parser)
-    print(f"{machine_description()}; float32 matmul {matmul_rate() / 1e9:.0f} GFLOP/s", flush=True)
+    print(f"{machine_description()}; float32 matmul {process_matmul_rate() / 1e9:.0f} GFLOP/s", flush=True)
     opponent = None
     if args.against:
         opponent = models.model_config(config, args.against).replace(learning_rate=config.learning_rate,
@@ -573,7 +573,7 @@ def _resume_recording(args: argparse.Namespace, parser: argparse.ArgumentParser)
     from acai import recording
     from acai.checkpoints import CheckpointError
     from acai.data import DatasetError
-    from acai.machine import machine_description, matmul_rate
+    from acai.machine import machine_description, process_matmul_rate
 
     if args.record is None:
         parser.error("--resume continues an interrupted recording: race --record FILE --steps N --out DIR --resume")
@@ -585,7 +585,7 @@ def _resume_recording(args: argparse.Namespace, parser: argparse.ArgumentParser)
         race = racing.Race.restore(args.out, dataset, eval_every=int(partial.meta["eval_every"]))
     except (recording.RecordingError, CheckpointError, DatasetError, ValueError, KeyError) as error:
         parser.error(f"--resume: {args.out} holds no recording to continue ({error})")
-    print(f"{machine_description()}; float32 matmul {matmul_rate() / 1e9:.0f} GFLOP/s", flush=True)
+    print(f"{machine_description()}; float32 matmul {process_matmul_rate() / 1e9:.0f} GFLOP/s", flush=True)
     print(f"continuing the recording in {args.out} at step {race.step:,} of {partial.meta['total_steps']:,} "
           f"({len(partial.steps)} points recorded in {partial.meta['wall_seconds']:.0f} s so far)", flush=True)
     args.steps = int(partial.meta["total_steps"])

@@ -3,6 +3,7 @@ float32 matmul rate (machines here differ about 3x; a timing means little withou
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import sys
@@ -79,7 +80,7 @@ def machine_description() -> str:
     return f"{platform.processor() or platform.machine()}, {cores}, {platform.system()}"
 
 
-def matmul_rate(sizes: tuple[int, ...] = (512, 1024, 2048), repeats: int = 3, seconds: float = 0.5) -> float:
+def matmul_rate(sizes: tuple[int, ...] = (512, 1024, 2048), repeats: int = 2, seconds: float = 0.3) -> float:
     """The machine's practical float32 peak in FLOP/s, all usable cores together: the best rate of a compiled
     square matmul over several sizes and repeats (one size and one run understate it when the cache or a
     neighbour disturbs that run). Each call runs as many independent matmuls as it takes to fill the usable
@@ -104,6 +105,13 @@ def matmul_rate(sizes: tuple[int, ...] = (512, 1024, 2048), repeats: int = 3, se
                 count += 1
             best = max(best, 2 * size**3 * copies * count / (time.perf_counter() - started))
     return best
+
+
+@functools.cache
+def process_matmul_rate() -> float:
+    """matmul_rate(), measured once for this process: what a command prints beside its timings and labels its
+    recording with. A measurement takes about 3 s; a race that records measured it twice before."""
+    return matmul_rate()
 
 
 def compute_device() -> str:

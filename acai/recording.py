@@ -167,9 +167,9 @@ def record_race(race, total_steps: int, *, pairs: int = 4, frames: int = 9, coun
     import time
 
     from acai.data import to_display
-    from acai.machine import machine_description, matmul_rate
+    from acai.machine import machine_description, process_matmul_rate
 
-    where = {"machine": machine_description(), "matmul_gflops": round(matmul_rate() / 1e9)}  # measured once
+    where = {"machine": machine_description(), "matmul_gflops": round(process_matmul_rate() / 1e9)}  # measured once
     data = race.trainer("acai").dataset
     if partial is None:
         if race.step != 0:

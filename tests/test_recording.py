@@ -85,25 +85,6 @@ def test_a_recording_with_wrong_shapes_or_version_is_refused():
 
 
 @pytest.mark.slow
-def test_a_tiny_race_is_recorded_at_its_schedule():
-    from acai.config import Config
-    from acai.data import load_dataset
-    from acai.race import Race
-
-    config = Config(dataset="lines", depth=4, latent_width=16, latent_size=256, batch_size=8)
-    race = Race(config, load_dataset("lines"), eval_every=3, parallel=False)
-    recorded = recording.record_race(race, total_steps=6, pairs=2, frames=3, count=4)
-    assert recorded.steps.tolist() == recording.schedule(6, 4).tolist() and race.step == 6
-    assert recorded.frames["acai"].shape == (len(recorded.steps), 2, 3, 32, 32, 1)
-    assert np.isfinite(recorded.critic["acai"]).all() and np.isfinite(recorded.critic["baseline"]).all()
-    # Step 0 is the shared start: both sides decode the same frames; later they part.
-    np.testing.assert_array_equal(recorded.frames["acai"][0], recorded.frames["baseline"][0])
-    assert "mean_distance" in recorded.curves["acai"] and recorded.meta["total_steps"] == 6
-    again = recording.read(recording.to_bytes(recorded))
-    np.testing.assert_array_equal(again.frames["baseline"], recorded.frames["baseline"])
-
-
-@pytest.mark.slow
 def test_race_record_writes_a_recording_and_never_overwrites_a_users_file(tmp_path):
     from acai.cli import main
 
@@ -122,9 +103,9 @@ def test_race_record_writes_a_recording_and_never_overwrites_a_users_file(tmp_pa
 
 
 @pytest.mark.slow
-def test_an_interrupted_recording_continues_to_the_same_recording(tmp_path):
-    """Saved part way (the race's checkpoints and the recording so far), restored and continued, the recording
-    equals one made without a break: same steps, frames, critic estimates and curves."""
+def test_a_recording_follows_its_schedule_and_an_interrupted_one_continues_to_the_same_recording(tmp_path):
+    """A tiny race recorded at its schedule. Then saved part way (the race's checkpoints and the recording so far),
+    restored and continued: the recording equals the one made without a break (steps, frames, critic, curves)."""
     from acai.config import Config
     from acai.data import load_dataset
     from acai.race import Race
@@ -132,6 +113,15 @@ def test_an_interrupted_recording_continues_to_the_same_recording(tmp_path):
     config = Config(dataset="lines", depth=4, latent_width=16, latent_size=256, batch_size=8)
     dataset = load_dataset("lines")
     whole = recording.record_race(Race(config, dataset, eval_every=2, parallel=False), 8, pairs=2, frames=3, count=5)
+    assert whole.steps.tolist() == recording.schedule(8, 5).tolist()
+    assert whole.frames["acai"].shape == (len(whole.steps), 2, 3, 32, 32, 1)
+    assert np.isfinite(whole.critic["acai"]).all() and np.isfinite(whole.critic["baseline"]).all()
+    # Step 0 is the shared start: both sides decode the same frames; later they part (in 8 steps, not yet by a
+    # grey level: by the critic's estimates of them).
+    np.testing.assert_array_equal(whole.frames["acai"][0], whole.frames["baseline"][0])
+    np.testing.assert_array_equal(whole.critic["acai"][0], whole.critic["baseline"][0])
+    assert not np.array_equal(whole.critic["acai"][-1], whole.critic["baseline"][-1])
+    assert "mean_distance" in whole.curves["acai"] and whole.meta["total_steps"] == 8
 
     race = Race(config, dataset, eval_every=2, parallel=False)
     kept = []
