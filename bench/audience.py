@@ -3,7 +3,7 @@
 1. first paint: seconds from `streamlit run` until a fresh Chromium shows the Interpolate page's controls
    (the alpha slider), and until it shows the first interpolation;
 2. the room: N viewers (default 200) that speak Streamlit's own protocol (bench/streamlit_viewer.py: its
-   websocket and protobuf messages, and the media endpoint for the images, without rendering) arrive over
+   websocket and protobuf messages, and the images they carry or name, without rendering) arrive over
    --arrive seconds, then each moves alpha by one notch and looks at the result for 2-6 s (--pause) before
    moving again. Beside them, in the same run, B real Chromium pages (default 3) do the same, so the protocol
    viewers' latency can be checked against a browser's. A move's latency is from the message sent (the key
@@ -106,11 +106,17 @@ async def _viewer(browser, url: str, moves: int, pause: tuple[float, float], lat
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     slider = page.get_by_role("slider", name=ALPHA)
-    # When the page sent its messages and when its images arrived: a move's latency splits into the page's own
-    # delay before it sends, the server's answer with the image's bytes (what a protocol viewer measures), and
-    # the drawing.
+    # When the page sent its messages and when the answers arrived: a move's latency splits into the page's own
+    # delay before it sends, the server's answer with the image's bytes (what a protocol viewer measures: the
+    # app's frames come inside the websocket's messages as data: URLs, other pictures from the media endpoint),
+    # and the drawing.
     sent, arrived = [], []
-    page.on("websocket", lambda socket: socket.on("framesent", lambda _: sent.append(time.perf_counter())))
+
+    def watch(socket) -> None:
+        socket.on("framesent", lambda _: sent.append(time.perf_counter()))
+        socket.on("framereceived", lambda _: arrived.append(time.perf_counter()))
+
+    page.on("websocket", watch)
     page.on("requestfinished", lambda request: arrived.append(time.perf_counter()) if "/media/" in request.url
             else None)
     try:
@@ -130,11 +136,12 @@ async def _viewer(browser, url: str, moves: int, pause: tuple[float, float], lat
         try:
             await page.wait_for_function(SHOWS_MIX, arg=f"at alpha {alpha / 100:.2f}", polling=25,
                                          timeout=30_000)
-            latencies.append((move, time.perf_counter() - begun))
+            shown = time.perf_counter()
+            latencies.append((move, shown - begun))
             message = next((at for at in sent if at >= begun), None)
-            image = next((at for at in arrived if message is not None and at >= message), None)
-            if image is not None:
-                parts.append((message - begun, image - message))
+            answers = [at for at in arrived if message is not None and message <= at <= shown]
+            if answers:  # the last answer before the mix was on screen: its image, or the message carrying it
+                parts.append((message - begun, max(answers) - message))
         except Exception as error:  # a timeout counts as an error, not as a latency
             errors.append(f"alpha {alpha / 100:.2f}: {type(error).__name__}")
     if await page.locator("[data-testid='stException']").count():

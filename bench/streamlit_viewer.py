@@ -2,8 +2,9 @@
 
 A browser tab of a Streamlit app is a websocket to `/_stcore/stream` carrying protobuf messages of the installed
 `streamlit` package: the tab sends `BackMsg`s (rerun the script with these widget values), the server answers with
-`ForwardMsg`s (a new session, the page's elements as deltas, the run's end). Images are not in the messages: an
-`st.image` element carries a `/media/...` URL that the tab then fetches over HTTP. `Viewer` does the same, without
+`ForwardMsg`s (a new session, the page's elements as deltas, the run's end). An `st.image` element carries either
+a `/media/...` URL that the tab then fetches over HTTP, or the picture itself as a `data:` URL (this app's frames:
+explorer/compute.picture), which arrives with the message. `Viewer` does the same, without
 rendering anything: it opens a session, keeps the widgets and images the server sends, moves a slider (rerunning
 only its fragment, as the browser does) and waits for the new image and its bytes. What it does not do is the
 browser's layout and painting, which a real audience's own laptops do.
@@ -17,6 +18,8 @@ browser's layout and painting, which a real audience's own laptops do.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import dataclasses
 import time
@@ -44,11 +47,22 @@ class Widget:
 
 @dataclasses.dataclass
 class Shown:
-    """An image element as it arrived: its media URL, caption, and when (time.perf_counter())."""
+    """An image element as it arrived: its URL (media or data:), caption, and when (time.perf_counter())."""
 
     url: str
     caption: str
     at: float
+
+
+def _data_bytes(url: str) -> bytes:
+    """The bytes of a base64 data: URL, or ViewerError (what a browser would show as a broken image)."""
+    header, _, payload = url.partition(",")
+    try:
+        if not header.endswith(";base64"):
+            raise ValueError("not base64")
+        return base64.b64decode(payload, validate=True)
+    except (ValueError, binascii.Error) as error:
+        raise ViewerError(f"an image's data: URL does not decode ({error})") from None
 
 
 class Viewer:
@@ -84,8 +98,8 @@ class Viewer:
 
     async def move(self, label: str, value: float, shows: str, timeout: float = 30.0) -> float:
         """Set the slider `label` to `value` (rerunning its fragment only, if it is in one), wait for an image whose
-        caption contains `shows` and fetch it from the media endpoint; seconds from the message sent to the bytes
-        received."""
+        caption contains `shows` and fetch it from the media endpoint (a data: URL came with the message); seconds
+        from the message sent to the bytes received."""
         widget = self.widgets.get(label)
         if widget is None:
             raise ViewerError(f"no slider {label!r} on the page")
@@ -106,7 +120,11 @@ class Viewer:
     async def fetch(self, path: str, timeout: float = 30.0) -> bytes:
         """GET a media URL of the server, as the browser's <img> does, over this viewer's one kept-alive HTTP/1.1
         connection (a browser reuses its connections too; a fresh one per image would cost the server a TCP
-        accept and close each time); the body, or ViewerError."""
+        accept and close each time); the body, or ViewerError. A data: URL is decoded here: its bytes are in
+        the message already."""
+        if path.startswith("data:"):
+            return _data_bytes(path)
+
         async def get() -> bytes:
             for attempt in range(2):  # a kept connection the server has since closed: once more, on a fresh one
                 if self._http is None:

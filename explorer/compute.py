@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 
@@ -23,14 +24,23 @@ def _array_key(image: np.ndarray, *rest) -> tuple:
     return (*_digest(image), *rest)
 
 
-@cachetools.cached(cachetools.LRUCache(maxsize=4096), key=_array_key, lock=threading.Lock())
-def png(image: np.ndarray, scale: int) -> bytes:
-    """One [-1, 1] frame `scale` times enlarged, as PNG bytes; encoded once for every session.
+def data_url(png: bytes) -> str:
+    """PNG bytes as a data: URL, which st.image hands to the page as it is, in the element's own message."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
-    Every picture a page shows (the endpoints, the strips, the gallery) is the same for everyone who opens it,
-    and handing st.image an array makes Streamlit encode a PNG on every run: in a profile of the Interpolate
-    page's first run, PNG encoding was about a third of its server CPU (docs/BENCHMARKS.md, "The room")."""
-    return images.enlarged_png(image, scale)
+
+@cachetools.cached(cachetools.LRUCache(maxsize=4096), key=_array_key, lock=threading.Lock())
+def picture(image: np.ndarray, scale: int) -> str:
+    """One [-1, 1] frame `scale` times enlarged, as a PNG data: URL for st.image; encoded once for every session.
+
+    Once: every picture a page shows (the endpoints, the strips, the gallery) is the same for everyone who opens
+    it, and handing st.image an array makes Streamlit encode a PNG on every run (about a third of the server's
+    CPU in a first run of Interpolate). Inline, not through Streamlit's media endpoint: at the end of every run,
+    fragments included, Streamlit walks every file that every open session holds, so each picture a page keeps
+    there costs every other visitor's every move; with 200 visitors on Interpolate (about 40 pictures each)
+    that walk was an eighth of the server's CPU per move, and each new image cost one more HTTP request
+    (docs/BENCHMARKS.md, "The room"). A frame is 0.3-3 KB of PNG."""
+    return data_url(images.enlarged_png(image, scale))
 
 
 @st.cache_data(max_entries=512, show_spinner=False)
@@ -40,22 +50,21 @@ def mix(model_key: str, _networks, first: np.ndarray, second: np.ndarray, alpha:
     return result.frames[0], float(result.critic[0])
 
 
-def _mix_png_key(model_key, _networks, first, second, alpha, method, scale):
+def _mix_key(model_key, _networks, first, second, alpha, method, scale):
     """The networks stay out of the key, as the model key names them (as in st.cache_data's `_networks`)."""
     return (model_key, *_digest(first), *_digest(second), alpha, method, scale)
 
 
-@cachetools.cached(cachetools.LRUCache(maxsize=512), key=_mix_png_key, lock=threading.Lock())
-def mix_png(model_key: str, _networks, first: np.ndarray, second: np.ndarray, alpha: float, method: str,
-            scale: int) -> tuple[bytes, float]:
-    """The big mix as PNG bytes `scale` times enlarged, and the critic's estimate: what each move of alpha on
-    Interpolate asks for, so what a room of viewers asks for dozens of times a second (docs/BENCHMARKS.md,
-    "The room"). Encoded once per model, endpoints and alpha, for every session. A plain in-process LRU
-    keyed by the arguments' bytes, not st.cache_data: Streamlit's hashing of the same arguments (signature
-    inspection, its generic hasher) cost about a tenth of the server's CPU per move in a profile. The bytes
-    are immutable, so handing out the cached value is safe."""
+@cachetools.cached(cachetools.LRUCache(maxsize=512), key=_mix_key, lock=threading.Lock())
+def mix_picture(model_key: str, _networks, first: np.ndarray, second: np.ndarray, alpha: float, method: str,
+                scale: int) -> tuple[str, float]:
+    """The big mix `scale` times enlarged as a PNG data: URL (see `picture`), and the critic's estimate: what
+    each move of alpha on Interpolate asks for, so what a room of viewers asks for dozens of times a second
+    (docs/BENCHMARKS.md, "The room"). Encoded once per model, endpoints and alpha, for every session. A plain
+    in-process LRU keyed by the arguments' hashes, not st.cache_data: Streamlit's hashing of the same arguments
+    (signature inspection, its generic hasher) cost about a tenth of the server's CPU per move in a profile."""
     frame, critic = mix(model_key, _networks, first, second, alpha, method)
-    return images.enlarged_png(frame, scale), critic
+    return data_url(images.enlarged_png(frame, scale)), critic
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -79,7 +88,8 @@ def grid(model_key: str, _networks, corners: np.ndarray, size: int) -> np.ndarra
 
 @cachetools.cached(cachetools.LRUCache(maxsize=64), key=_array_key, lock=threading.Lock())
 def mosaic_png(mosaic: np.ndarray, scale: int) -> bytes:
-    """A uint8 mosaic (images.tile) `scale` times enlarged, as PNG bytes, encoded once (see `png`)."""
+    """A uint8 mosaic (images.tile) `scale` times enlarged, as PNG bytes, encoded once (see `picture`). Served
+    through Streamlit's media endpoint: one picture of tens of KB, in a folded expander."""
     return images.png_bytes(mosaic, scale)
 
 

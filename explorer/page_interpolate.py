@@ -206,8 +206,8 @@ def _mix(main, other, first, second, method: str, present: bool, view: dict) -> 
         elif everyone:
             st.caption("Every model plays below, in step.")
         else:
-            png, critic = compute.mix_png(main.key, networks, first, second, alpha, method, BIG_SCALE)
-            widgets.frame(png, _mix_caption(main, alpha, critic))
+            picture, critic = compute.mix_picture(main.key, networks, first, second, alpha, method, BIG_SCALE)
+            widgets.frame(picture, _mix_caption(main, alpha, critic))
     if playing and everyone:  # the whole width: seven models in two rows
         _play(shown, first, second, method, seconds, 260 if present else 200)
     address.publish({**view, "alpha": f"{alpha:.2f}"})

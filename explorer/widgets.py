@@ -123,10 +123,10 @@ def _option_label(option) -> str:
     return "All models (Table 1)" if option == ALL_MODELS else option.label
 
 
-def frame(image: np.ndarray | bytes, caption: str | None = None, scale: int = 4) -> None:
-    """One frame, `scale` times enlarged; or PNG bytes already enlarged (compute.mix_png), shown as they are."""
-    picture = image if isinstance(image, bytes) else compute.png(image, scale)
-    st.image(picture, caption=caption, width="stretch", output_format="PNG")
+def frame(image: np.ndarray | str, caption: str | None = None, scale: int = 4) -> None:
+    """One frame, `scale` times enlarged; or a picture already enlarged (compute.mix_picture), shown as it is."""
+    picture = image if isinstance(image, str) else compute.picture(image, scale)
+    st.image(picture, caption=caption, width="stretch")
 
 
 def fitting_scale(frames: int, width: int) -> int:
@@ -140,8 +140,7 @@ def frames_row(frames: np.ndarray, captions: list[str] | None = None, scale: int
 
     One element for the whole row (st.image with a list), not a column per frame: every element on a page
     costs the browser time on each rerun (measured in bench/audience.py)."""
-    st.image([compute.png(image, scale) for image in frames], caption=captions, width=32 * scale,
-             output_format="PNG")
+    st.image([compute.picture(image, scale) for image in frames], caption=captions, width=32 * scale)
 
 
 def keep_images_bright() -> None:

@@ -1,6 +1,7 @@
 """A real browser: Playwright drives Debian's headless Chromium against `streamlit run` on localhost,
 clicking through the app as a person would. Screenshots go to artifacts/screenshots/."""
 
+import base64
 import os
 import re
 import shutil
@@ -457,8 +458,10 @@ def test_a_person_uploads_colour_pictures_trains_and_sees_a_colour_strip(server,
     page.get_by_text(re.compile(r"at alpha 0\.50")).first.wait_for(timeout=90_000)
     _wait_idle(page)
 
-    def pixels(index: int) -> bytes:  # A, B, the mix, then the strip
+    def pixels(index: int) -> bytes:  # A, B, the mix, then the strip: the frames come inline, as data: URLs
         source = page.get_by_role("img").nth(index).get_attribute("src")
+        if source.startswith("data:image/png;base64,"):
+            return base64.b64decode(source.partition(",")[2])
         return page.request.get(source if source.startswith("http") else server + source).body()
 
     assert _saturation(pixels(0)) > 100  # the endpoint A, a picture of the upload, in colour

@@ -1,9 +1,11 @@
 """The room's protocol viewer (bench/streamlit_viewer.py) against a small local app under `streamlit run`: it opens a
 session, finds the fragment's slider, moves it, sees only the fragment rerun and fetches the new image's bytes from
-the media endpoint, and it reports a page's exception and a missing widget as errors."""
+the media endpoint (or takes them from a data: URL in the message, as this app's frames come), and it reports a
+page's exception, a missing widget and an image that does not decode as errors."""
 
 import asyncio
 import contextlib
+import io
 import socket
 import subprocess
 import sys
@@ -16,6 +18,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from streamlit_viewer import Viewer, ViewerError  # noqa: E402
 
 APP = '''
+import base64
+import io
+
 import numpy as np
 import streamlit as st
 
@@ -27,7 +32,14 @@ if st.query_params.get("broken"):
 @st.fragment
 def mix():
     value = st.slider("alpha", 0.0, 1.0, 0.5, 0.01)
-    st.image(np.full((8, 8), int(255 * value), np.uint8), caption=f"at alpha {value:.2f}", output_format="PNG")
+    picture = np.full((8, 8), int(255 * value), np.uint8)
+    if st.query_params.get("inline"):  # as the app's frames: the PNG in the message, as a data: URL
+        from PIL import Image
+
+        buffer = io.BytesIO()
+        Image.fromarray(picture).save(buffer, format="PNG")
+        picture = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    st.image(picture, caption=f"at alpha {value:.2f}", output_format="PNG")
 
 mix()
 '''
@@ -107,3 +119,24 @@ def test_a_viewer_reports_an_exception_a_missing_slider_and_a_missing_image(app_
         await viewer.close()
 
     asyncio.run(visit())
+
+
+def test_a_viewer_takes_an_inline_image_from_the_message_and_refuses_one_that_does_not_decode(app_url):
+    async def visit():
+        viewer = Viewer(app_url, query="inline=1")
+        await viewer.open(timeout=60)
+        await viewer.move("alpha", 0.25, shows="at alpha 0.25")
+        shown = viewer.images[-1].url
+        png = await viewer.fetch(shown)
+        connection = viewer._http
+        with pytest.raises(ViewerError, match="does not decode"):
+            await viewer.fetch("data:image/png;base64,not*base64")
+        await viewer.close()
+        return shown, png, connection
+
+    shown, png, connection = asyncio.run(visit())
+    assert shown.startswith("data:image/png;base64,") and png.startswith(b"\x89PNG")
+    from PIL import Image
+
+    assert Image.open(io.BytesIO(png)).getpixel((0, 0)) == int(255 * 0.25)
+    assert connection is None  # nothing was fetched over HTTP: the bytes came with the message
