@@ -168,8 +168,10 @@ def test_a_person_starts_a_race_and_sees_both_strips_move(server, browser):
     page.get_by_role("button", name="Start", exact=True).wait_for(timeout=60_000)
     page.get_by_role("button", name="Start", exact=True).click()
     page.locator("[data-testid='stMetric']", has_text="step (each model)").first.wait_for(timeout=90_000)
+    # A few steps in, both strips are drawn: from the warm start, which already reconstructs, they change as the
+    # two models learn (from fresh weights, early frames were all the same grey and the walk waited 60 steps).
     deadline = time.time() + 90
-    while _metric(page, "step (each model)") < 60 and time.time() < deadline:
+    while _metric(page, "step (each model)") < 10 and time.time() < deadline:
         page.wait_for_timeout(500)
     first = {side: _strip_sources(page, side) for side in ("ACAI", "Plain autoencoder")}
     assert all(len(sources) == 16 for sources in first.values()), first  # two pairs of 8 frames each
