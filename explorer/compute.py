@@ -39,7 +39,7 @@ def picture(image: np.ndarray, scale: int) -> str:
     fragments included, Streamlit walks every file that every open session holds, so each picture a page keeps
     there costs every other visitor's every move; with 200 visitors on Interpolate (about 40 pictures each)
     that walk was an eighth of the server's CPU per move, and each new image cost one more HTTP request
-    (docs/BENCHMARKS.md, "The room"). A frame is 0.3-3 KB of PNG."""
+    (docs/BENCHMARKS.md, "The room"). A frame is 0.2-1 KB of PNG (grey), up to about 6 KB (colour)."""
     return data_url(images.enlarged_png(image, scale))
 
 
