@@ -16,7 +16,7 @@ from acai import images, interpolation, metrics, projection
 def _digest(array: np.ndarray) -> tuple:
     """An array's identity for a cache key: dtype, shape and a 128-bit hash of its bytes. A key holding the bytes
     themselves would keep 4 KB (grey) to 12 KB (colour) per entry alive, ten times the PNG it names (a grey frame
-    at scale 3 is 0.3-0.5 KB), so 4,096 entries would hold 20-50 MB instead of a few MB."""
+    at scale 3 is 0.2-0.6 KB), so 4,096 entries would hold 20-50 MB instead of a few MB."""
     return array.dtype.str, array.shape, hashlib.blake2b(np.ascontiguousarray(array).data, digest_size=16).digest()
 
 
